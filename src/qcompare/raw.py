@@ -1,0 +1,85 @@
+"""Read the raw documents and prove they are the evidence we think they are.
+
+``data/raw/MANIFEST.csv`` lists every raw file with the seed name it was
+copied from, its city and title, its SHA-256 and its size.  The raw files
+are never edited; :func:`read_raw` refuses a file whose bytes no longer
+match the manifest, so a changed file cannot slip into the data unnoticed.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+from qcompare.paths import manifest_path, raw_dir
+
+__all__ = ["ManifestEntry", "RawFileError", "read_manifest", "read_raw", "sha256_of", "verify_raw"]
+
+
+class RawFileError(ValueError):
+    """A raw file is missing, changed, or not valid UTF-8."""
+
+
+@dataclass(frozen=True)
+class ManifestEntry:
+    file: str
+    seed_name: str
+    document_id: str
+    city: str
+    district: str
+    admin_level: str
+    title: str
+    sha256: str
+    bytes: int
+
+
+def read_manifest(path: Path | None = None) -> list[ManifestEntry]:
+    """The manifest rows, in file order."""
+    path = path or manifest_path()
+    with path.open(encoding="utf-8", newline="") as handle:
+        return [
+            ManifestEntry(
+                file=row["file"],
+                seed_name=row["seed_name"],
+                document_id=row["document_id"],
+                city=row["city"],
+                district=row["district"],
+                admin_level=row["admin_level"],
+                title=row["title"],
+                sha256=row["sha256"],
+                bytes=int(row["bytes"]),
+            )
+            for row in csv.DictReader(handle)
+        ]
+
+
+def sha256_of(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def verify_raw(entry: ManifestEntry, directory: Path | None = None) -> Path:
+    """Check one raw file against its manifest row and return its path."""
+    path = (directory or raw_dir()) / entry.file
+    if not path.exists():
+        raise RawFileError(
+            f"{path}: listed in MANIFEST.csv but missing; restore it from git (raw files are never edited)"
+        )
+    digest = sha256_of(path)
+    if digest != entry.sha256:
+        raise RawFileError(
+            f"{path}: SHA-256 is {digest}, but MANIFEST.csv records {entry.sha256}. "
+            "Raw files are evidence and must not change: restore it with 'git checkout -- data/raw', "
+            "and put any fix in the parser instead."
+        )
+    return path
+
+
+def read_raw(entry: ManifestEntry, directory: Path | None = None) -> str:
+    """The verified text of one raw file."""
+    path = verify_raw(entry, directory)
+    try:
+        return path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise RawFileError(f"{path}: not UTF-8 at byte {err.start}; convert the file to UTF-8") from err
