@@ -1,0 +1,299 @@
+"""Schemas of the normalized tables, checked before anything is written.
+
+Each table of ``DATA_MODEL.md`` has a pandera schema here: column names,
+types, nullability, allowed values and row-level checks.
+:func:`validate_tables` runs every schema and then the checks that span
+tables (every ``node_id`` a rule, target, assignment or issue names exists;
+every parent exists; ids belong to their scheme).  It raises
+:class:`TableValidationError` with one line per failure.
+
+:func:`schema_document` renders the schemas as the machine-readable
+``schema.json`` that ships beside the CSV files.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pandas as pd
+import pandera.pandas as pa
+from pandera.errors import SchemaErrors
+
+__all__ = [
+    "DATA_ISSUE_KINDS",
+    "ROLES",
+    "RULE_TYPES",
+    "SCHEMAS",
+    "TableValidationError",
+    "schema_document",
+    "validate_tables",
+]
+
+ADMIN_LEVELS = ["prefecture", "district", "county", "province"]
+KINDS = ["annual_assessment", "demonstration_city", "task_breakdown", "target_list", "implementation_plan"]
+ASSESSEES = ["county_governments", "district_governments", "towns_streets", "departments", "the_city_itself"]
+DEPARTMENT_ROLES = ["owner", "assessor"]
+POINTS_STATUS = ["declared", "derived_sum", "recovered", "none"]
+RULE_TYPES = [
+    "additive",
+    "tiered",
+    "band_deduction",
+    "linear_deduction",
+    "rank_based",
+    "all_or_nothing",
+    "judgment",
+    "bonus",
+    "veto",
+]
+ROLES = ["lead", "support", "responsible", "assessor", "collective"]
+SEVERITIES = ["info", "warning", "error"]
+DATA_ISSUE_KINDS = [
+    "recovered_cell",
+    "lost_cell",
+    "total_mismatch",
+    "bonus_in_total",
+    "repeated_header",
+    "header_variant",
+    "merged_cells",
+    "filled_down",
+    "missing_numbering",
+    "numbering_mismatch",
+    "duplicate_title",
+    "label_mismatch",
+    "unexpected_value",
+    "unparsed_text",
+    "unknown_department",
+    "private_use_removed",
+    "year_not_stated",
+]
+RAW_REF = r"^[a-z_]+\.txt:L\d+(-L\d+)?$"
+
+
+def _text(nullable: bool = False, **kwargs: Any) -> pa.Column:
+    return pa.Column(str, nullable=nullable, **kwargs)
+
+
+def _choice(values: list[str], nullable: bool = False, **kwargs: Any) -> pa.Column:
+    return pa.Column(str, pa.Check.isin(values), nullable=nullable, **kwargs)
+
+
+def _raw_ref() -> pa.Column:
+    return pa.Column(str, pa.Check.str_matches(RAW_REF), description="file and line range in data/raw")
+
+
+def _points(**kwargs: Any) -> pa.Column:
+    return pa.Column(float, pa.Check.ge(0), nullable=True, **kwargs)
+
+
+SCHEMAS: dict[str, pa.DataFrameSchema] = {
+    "schemes": pa.DataFrameSchema(
+        {
+            "scheme_id": _text(unique=True, description="stable slug"),
+            "document_id": _text(description="the raw document (data/raw/MANIFEST.csv)"),
+            "city": _text(),
+            "district": _text(nullable=True),
+            "admin_level": _choice(ADMIN_LEVELS),
+            "year": pa.Column("Int64", nullable=True, description="empty where the document names no year"),
+            "title": _text(),
+            "kind": _choice(KINDS),
+            "assessee": _choice(ASSESSEES),
+            "department_role": _choice(DEPARTMENT_ROLES, nullable=True),
+            "total_points": _points(description="base points, bonus excluded"),
+            "total_points_status": _choice(POINTS_STATUS),
+            "bonus_cap": _points(),
+            "has_bonus": pa.Column(bool),
+            "has_veto": pa.Column(bool),
+            "level_labels": _text(nullable=True),
+            "source_columns": _text(nullable=True),
+            "notes": _text(nullable=True),
+            "raw_ref": _raw_ref(),
+        },
+        strict=True,
+        ordered=True,
+        name="schemes",
+    ),
+    "nodes": pa.DataFrameSchema(
+        {
+            "scheme_id": _text(),
+            "node_id": _text(unique=True),
+            "parent_id": _text(nullable=True),
+            "position": pa.Column(int, pa.Check.ge(1)),
+            "level": pa.Column(int, pa.Check.in_range(1, 6)),
+            "level_label": _text(),
+            "code": _text(nullable=True),
+            "title": _text(nullable=True),
+            "text": _text(nullable=True),
+            "text_raw": _text(nullable=True),
+            "points": _points(),
+            "points_status": _choice(POINTS_STATUS),
+            "is_bonus": pa.Column(bool),
+            "is_veto": pa.Column(bool),
+            "verification": _text(nullable=True),
+            "deadline": _text(nullable=True),
+            "raw_ref": _raw_ref(),
+        },
+        checks=[
+            pa.Check(
+                lambda df: df["points"].isna() == (df["points_status"] == "none"),
+                element_wise=False,
+                error="points are empty exactly when points_status is 'none'",
+            ),
+            pa.Check(
+                lambda df: pd.Series(
+                    [n.startswith(f"{s}:") for n, s in zip(df["node_id"], df["scheme_id"], strict=True)],
+                    index=df.index,
+                ),
+                element_wise=False,
+                error="node_id starts with its scheme_id and ':'",
+            ),
+        ],
+        strict=True,
+        ordered=True,
+        name="nodes",
+    ),
+    "rules": pa.DataFrameSchema(
+        {
+            "scheme_id": _text(),
+            "node_id": _text(),
+            "position": pa.Column(int, pa.Check.ge(1)),
+            "rule_text": _text(),
+            "rule_type": _choice(RULE_TYPES, nullable=True),
+            "max_points": _points(),
+            "machine": _text(nullable=True, description="JSON form of the rule (later stage)"),
+            "raw_ref": _raw_ref(),
+        },
+        strict=True,
+        ordered=True,
+        name="rules",
+    ),
+    "targets": pa.DataFrameSchema(
+        {
+            "scheme_id": _text(),
+            "node_id": _text(),
+            "position": pa.Column(int, pa.Check.ge(1)),
+            "metric": _text(nullable=True),
+            "comparator": _text(nullable=True),
+            "value": pa.Column(float, nullable=True),
+            "unit": _text(nullable=True),
+            "raw": _text(),
+            "raw_ref": _raw_ref(),
+        },
+        strict=True,
+        ordered=True,
+        name="targets",
+    ),
+    "assignments": pa.DataFrameSchema(
+        {
+            "scheme_id": _text(),
+            "node_id": _text(),
+            "position": pa.Column(int, pa.Check.ge(1)),
+            "department_raw": _text(description="the name as printed"),
+            "department_id": _text(nullable=True, description="canonical id (department registry)"),
+            "role": _choice(ROLES),
+            "qualifier": _text(nullable=True, description="牵头 / 等 / 分工负责 as printed"),
+            "inherited": pa.Column(bool, description="taken from a merged cell above"),
+            "raw_ref": _raw_ref(),
+        },
+        unique=["node_id", "position"],
+        strict=True,
+        ordered=True,
+        name="assignments",
+    ),
+    "data_issues": pa.DataFrameSchema(
+        {
+            "scheme_id": _text(),
+            "node_id": _text(nullable=True),
+            "kind": _choice(DATA_ISSUE_KINDS),
+            "severity": _choice(SEVERITIES),
+            "message": _text(),
+            "evidence": _text(nullable=True),
+            "raw_ref": _raw_ref(),
+        },
+        strict=True,
+        ordered=True,
+        name="data_issues",
+    ),
+}
+
+
+class TableValidationError(ValueError):
+    """The tables break their schema; the message lists every failure."""
+
+
+def _cross_table_failures(tables: dict[str, pd.DataFrame]) -> list[str]:
+    failures: list[str] = []
+    schemes = set(tables["schemes"]["scheme_id"])
+    nodes = tables["nodes"]
+    node_ids = set(nodes["node_id"])
+    for name, frame in tables.items():
+        if name == "schemes":
+            continue
+        unknown = sorted(set(frame["scheme_id"]) - schemes)
+        if unknown:
+            failures.append(f"{name}: scheme_id not in schemes: {unknown}")
+        if "node_id" in frame and name != "nodes":
+            ids = frame["node_id"].dropna()
+            missing = sorted(set(ids) - node_ids)
+            if missing:
+                failures.append(f"{name}: node_id not in nodes: {missing[:5]}")
+    parents = set(nodes["parent_id"].dropna())
+    orphans = sorted(parents - node_ids)
+    if orphans:
+        failures.append(f"nodes: parent_id not in nodes: {orphans[:5]}")
+    return failures
+
+
+def validate_tables(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    """Validate every table and the links between them.
+
+    Returns the validated tables; raises :class:`TableValidationError`
+    naming each failed table, column and check.
+    """
+    failures: list[str] = []
+    validated: dict[str, pd.DataFrame] = {}
+    for name, schema in SCHEMAS.items():
+        if name not in tables:
+            failures.append(f"{name}: table missing")
+            continue
+        try:
+            validated[name] = schema.validate(tables[name], lazy=True)
+        except SchemaErrors as err:
+            cases = err.failure_cases
+            for _, case in cases.head(20).iterrows():
+                failures.append(
+                    f"{name}: column {case['column']!s}, check {case['check']!s}, "
+                    f"row {case['index']!s}: {case['failure_case']!s}"
+                )
+    if not failures:
+        failures.extend(_cross_table_failures(validated))
+    if failures:
+        raise TableValidationError("the normalized tables fail their schema:\n  " + "\n  ".join(failures))
+    return validated
+
+
+def schema_document() -> str:
+    """The schemas as deterministic JSON (``data/normalized/schema.json``)."""
+    doc: dict[str, Any] = {}
+    for name, schema in SCHEMAS.items():
+        columns = {}
+        for col_name, col in schema.columns.items():
+            entry: dict[str, Any] = {"dtype": str(col.dtype), "nullable": col.nullable}
+            if col.unique:
+                entry["unique"] = True
+            if col.description:
+                entry["description"] = col.description
+            for check in col.checks:
+                stats = getattr(check, "statistics", None) or {}
+                if "allowed_values" in stats:
+                    entry["allowed"] = sorted(str(v) for v in stats["allowed_values"])
+                elif stats:
+                    entry.setdefault("checks", []).append(
+                        {"name": check.name, **{k: str(v) for k, v in sorted(stats.items())}}
+                    )
+            columns[col_name] = entry
+        doc[name] = {
+            "columns": columns,
+            "table_checks": sorted(str(c.error) for c in schema.checks if c.error),
+        }
+    return json.dumps(doc, ensure_ascii=False, indent=2, sort_keys=True) + "\n"

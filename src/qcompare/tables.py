@@ -1,0 +1,152 @@
+"""Turn parser records into typed tables, and read and write them as CSV.
+
+The CSV files are the product researchers cite, so they are written the
+same way every time: UTF-8, ``\\n`` line ends, rows in a fixed order,
+numbers without a trailing ``.0``, empty fields for missing values.  All
+files are validated before the first one is written, and each is written
+to a temporary file and moved into place, so a failed build leaves the old
+files untouched.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import tempfile
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from qcompare.model import TABLES, DocumentResult
+from qcompare.paths import normalized_dir
+from qcompare.schema import SCHEMAS, schema_document, validate_tables
+
+__all__ = ["format_cell", "load_tables", "records_to_tables", "write_tables"]
+
+_SORT_KEYS: dict[str, list[str]] = {
+    "schemes": ["scheme_id"],
+    "nodes": ["scheme_id", "position"],
+    "rules": ["scheme_id", "position"],
+    "targets": ["scheme_id", "position"],
+    "assignments": ["scheme_id", "_node_position", "position"],
+    "data_issues": ["scheme_id", "_first_line", "kind", "message"],
+}
+
+
+def _missing(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and value == "") or bool(pd.isna(value))
+
+
+def _typed(name: str, records: list[dict[str, Any]]) -> pd.DataFrame:
+    schema = SCHEMAS[name]
+    columns = list(schema.columns)
+    frame = pd.DataFrame.from_records(records, columns=columns)
+    for column, spec in schema.columns.items():
+        dtype = str(spec.dtype)
+        if dtype.startswith("str"):
+            values = [None if _missing(v) else str(v) for v in frame[column]]
+            frame[column] = pd.Series(values, dtype="str", index=frame.index)
+        elif dtype == "float64":
+            frame[column] = pd.to_numeric(frame[column], errors="raise").astype("float64")
+        elif dtype == "Int64":
+            frame[column] = frame[column].astype("Int64")
+        elif dtype == "int64":
+            frame[column] = frame[column].astype("int64")
+        elif dtype == "bool":
+            frame[column] = frame[column].astype(bool)
+    return frame
+
+
+def records_to_tables(results: Iterable[DocumentResult]) -> dict[str, pd.DataFrame]:
+    """Collect the records of every document into sorted, typed tables."""
+    results = list(results)
+    tables: dict[str, pd.DataFrame] = {}
+    for name in TABLES:
+        records: list[dict[str, Any]] = []
+        for result in results:
+            records.extend(result.records(name))
+        tables[name] = _typed(name, records)
+    node_position = dict(zip(tables["nodes"]["node_id"], tables["nodes"]["position"], strict=True))
+    for name, keys in _SORT_KEYS.items():
+        frame = tables[name]
+        helper = frame.assign(
+            _node_position=frame["node_id"].map(node_position) if "node_id" in frame else 0,
+            _first_line=frame["raw_ref"].str.extract(r":L(\d+)")[0].astype(int) if "raw_ref" in frame else 0,
+        )
+        tables[name] = helper.sort_values(keys, kind="stable").drop(columns=["_node_position", "_first_line"])
+        tables[name] = tables[name].reset_index(drop=True)
+    return tables
+
+
+def format_cell(value: Any) -> str:
+    """How one value is spelled in the CSV files.
+
+    >>> [format_cell(v) for v in (20.0, 2.5, None, float("nan"), True, 7, "x")]
+    ['20', '2.5', '', '', 'True', '7', 'x']
+    """
+    if value is None or value is pd.NA:
+        return ""
+    if isinstance(value, float):
+        if math.isnan(value):
+            return ""
+        return str(int(value)) if value.is_integer() else repr(value)
+    return str(value)
+
+
+def _to_csv_text(frame: pd.DataFrame) -> str:
+    text_frame = frame.astype(object).map(format_cell)
+    return text_frame.to_csv(index=False, lineterminator="\n")
+
+
+def write_tables(tables: Mapping[str, pd.DataFrame], directory: Path | None = None) -> list[Path]:
+    """Validate, then write every table and ``schema.json`` atomically."""
+    directory = directory or normalized_dir()
+    validated = validate_tables(dict(tables))
+    payloads = {f"{name}.csv": _to_csv_text(validated[name]) for name in TABLES}
+    payloads["schema.json"] = schema_document()
+    directory.mkdir(parents=True, exist_ok=True)
+    written = []
+    for filename, payload in payloads.items():
+        target = directory / filename
+        handle, tmp = tempfile.mkstemp(prefix=f".{filename}.", dir=directory)
+        try:
+            with os.fdopen(handle, "w", encoding="utf-8", newline="") as out:
+                out.write(payload)
+            Path(tmp).chmod(0o644)
+            Path(tmp).replace(target)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        written.append(target)
+    return written
+
+
+def load_tables(directory: Path | None = None) -> dict[str, pd.DataFrame]:
+    """Read the normalized CSV files back into typed tables.
+
+    >>> tables = load_tables()
+    >>> sorted(tables)
+    ['assignments', 'data_issues', 'nodes', 'rules', 'schemes', 'targets']
+    """
+    directory = directory or normalized_dir()
+    tables = {}
+    for name in TABLES:
+        schema = SCHEMAS[name]
+        raw = pd.read_csv(directory / f"{name}.csv", dtype=str, keep_default_na=False)
+        records: list[dict[str, Any]] = raw.to_dict("records")  # type: ignore[assignment]
+        for record in records:
+            for column, spec in schema.columns.items():
+                value = record[column]
+                dtype = str(spec.dtype)
+                if value == "":
+                    record[column] = None
+                elif dtype == "float64":
+                    record[column] = float(value)
+                elif dtype in ("int64", "Int64"):
+                    record[column] = int(value)
+                elif dtype == "bool":
+                    record[column] = value == "True"
+        tables[name] = _typed(name, records)
+    return tables

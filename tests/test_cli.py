@@ -1,0 +1,46 @@
+"""The command line: clear messages and exit codes, never a traceback."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from qcompare.cli import app
+from qcompare.paths import raw_dir
+
+runner = CliRunner()
+
+
+def test_build_writes_the_tables_with_progress(tmp_path: Path):
+    result = runner.invoke(app, ["build", "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert "[1/5] parsing nantong.txt" in result.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "assignments.csv",
+        "data_issues.csv",
+        "nodes.csv",
+        "rules.csv",
+        "schema.json",
+        "schemes.csv",
+        "targets.csv",
+    ]
+
+
+def test_build_refuses_a_changed_raw_file_with_a_one_line_error(tmp_path: Path):
+    shutil.copytree(raw_dir(), tmp_path / "raw")
+    changed = tmp_path / "raw" / "ezhou.txt"
+    changed.chmod(0o644)
+    changed.write_text("tampered", encoding="utf-8")
+    result = runner.invoke(app, ["build", "--raw", str(tmp_path / "raw"), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 2
+    assert "ezhou.txt: SHA-256 is" in result.output
+    assert "Traceback" not in result.output
+    assert not (tmp_path / "out").exists()
+
+
+def test_check_passes_on_the_committed_data():
+    result = runner.invoke(app, ["check"])
+    assert result.exit_code == 0, result.output
+    assert result.output.strip().endswith("data/normalized is current")
