@@ -1,0 +1,47 @@
+"""qcompare: compare Chinese local governments' quality-work assessment schemes.
+
+The pipeline, one module per stage:
+
+``reader``      tab/blank-line table export → rows and cells with line numbers
+``parsers``     one parser per source document → scheme records
+``model``       the records and the builder the parsers fill
+``departments`` department cells → one mention per department
+``tables``      records → typed, sorted tables; CSV in and out
+``schema``      pandera schemas, checked before anything is written
+``build``       raw files → validated ``data/normalized``
+``accounting``  proof that every raw line landed in some table
+``plotting``    figures with Chinese labels (Noto Sans CJK SC)
+``report``      tables for the notebooks; papermill execution
+``cli``         ``qcompare build | report | check``
+
+Most users need only :func:`load_tables` (the committed normalized data)
+and the functions re-exported below.  To add a public function, define it
+in its stage module, list it in that module's ``__all__``, and re-export
+it here.
+"""
+
+from __future__ import annotations
+
+from qcompare.accounting import unaccounted_lines
+from qcompare.build import build, build_tables
+from qcompare.departments import split_departments
+from qcompare.plotting import plot_hierarchies, plot_hierarchy, use_cjk_font
+from qcompare.reader import read_blocks
+from qcompare.report import quality_findings, scheme_overview
+from qcompare.tables import load_tables
+
+__all__ = [
+    "build",
+    "build_tables",
+    "load_tables",
+    "plot_hierarchies",
+    "plot_hierarchy",
+    "quality_findings",
+    "read_blocks",
+    "scheme_overview",
+    "split_departments",
+    "unaccounted_lines",
+    "use_cjk_font",
+]
+
+__version__ = "0.1.0"

@@ -1,0 +1,165 @@
+"""Figures with Chinese labels that render on any machine.
+
+Matplotlib's default font has no Chinese glyphs: labels would print as
+empty boxes.  The project depends on ``mplfonts``, a PyPI package that
+ships Noto Sans CJK SC, so the font arrives with ``pip install`` and no
+system package is needed.  :func:`use_cjk_font` registers it and makes it
+the default; :func:`missing_glyphs` tells which characters of a text the
+font cannot draw (the tests use it to fail rather than print boxes).
+
+>>> name = use_cjk_font()
+>>> name
+'Noto Sans CJK SC'
+>>> missing_glyphs("质量强市示范城市")
+[]
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import matplotlib as mpl
+import matplotlib.pyplot as plt
+import pandas as pd
+from matplotlib import font_manager
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from matplotlib.ft2font import FT2Font
+
+__all__ = ["cjk_font_path", "fit_label", "missing_glyphs", "plot_hierarchies", "plot_hierarchy", "use_cjk_font"]
+
+_FONT_FILE = "NotoSansCJKsc-Regular.otf"
+_LABEL_POINTS = 7
+
+
+def cjk_font_path() -> Path:
+    """The Noto Sans CJK SC font file shipped by ``mplfonts``."""
+    path = Path(str(resources.files("mplfonts") / "fonts" / _FONT_FILE))
+    if not path.exists():
+        raise FileNotFoundError(f"{path} is missing; reinstall the project ('make install') to get mplfonts")
+    return path
+
+
+@cache
+def use_cjk_font() -> str:
+    """Register Noto Sans CJK SC and make it matplotlib's default font."""
+    path = cjk_font_path()
+    font_manager.fontManager.addfont(str(path))
+    name = font_manager.FontProperties(fname=str(path)).get_name()
+    mpl.rcParams["font.family"] = "sans-serif"
+    mpl.rcParams["font.sans-serif"] = [name, "DejaVu Sans"]
+    mpl.rcParams["axes.unicode_minus"] = False
+    mpl.rcParams["svg.hashsalt"] = "qcompare"
+    return name
+
+
+def missing_glyphs(text: str, font_path: Path | None = None) -> list[str]:
+    """The distinct characters of ``text`` that the CJK font cannot draw."""
+    font = FT2Font(str(font_path or cjk_font_path()))
+    return sorted({ch for ch in text if not ch.isspace() and font.get_char_index(ord(ch)) == 0})
+
+
+def fit_label(text: str, room: int) -> str:
+    """Cut ``text`` to ``room`` characters, ending with … when cut.
+
+    Chinese has no spaces to break at, so this counts characters.
+
+    >>> fit_label("质量宏观管理", 4), fit_label("质量", 4), fit_label("质量宏观管理", 0)
+    ('质量宏…', '质量', '')
+    """
+    if room <= 0:
+        return ""
+    return text if len(text) <= room else text[: room - 1] + "…"
+
+
+def _leaf_spans(nodes: pd.DataFrame) -> dict[str, tuple[int, int]]:
+    """For each node, the range of leaf positions below it (document order)."""
+    children: dict[str, list[str]] = {}
+    for node_id, parent in zip(nodes["node_id"], nodes["parent_id"], strict=True):
+        if isinstance(parent, str):
+            children.setdefault(parent, []).append(node_id)
+    spans: dict[str, tuple[int, int]] = {}
+    counter = 0
+
+    def visit(node_id: str) -> tuple[int, int]:
+        nonlocal counter
+        kids = children.get(node_id, [])
+        if not kids:
+            spans[node_id] = (counter, counter + 1)
+            counter += 1
+            return spans[node_id]
+        ranges = [visit(k) for k in kids]
+        spans[node_id] = (ranges[0][0], ranges[-1][1])
+        return spans[node_id]
+
+    for node_id in nodes.loc[nodes["parent_id"].isna(), "node_id"]:
+        visit(node_id)
+    return spans
+
+
+def plot_hierarchy(nodes: pd.DataFrame, scheme_id: str, ax: Axes, label_levels: int = 2) -> Axes:
+    """Draw one scheme's hierarchy as an icicle chart.
+
+    Each row of boxes is a level (level 1 at the top); each box spans the
+    leaves below it, in document order, so a wide box is a part of the
+    scheme with many items.  Boxes of the first ``label_levels`` levels are
+    labelled with their code and title; points are printed where declared.
+    """
+    use_cjk_font()
+    frame = nodes[nodes["scheme_id"] == scheme_id].sort_values("position")
+    spans = _leaf_spans(frame)
+    depth = int(frame["level"].max())
+    palette = plt.get_cmap("tab20")
+    top_index = {node_id: i for i, node_id in enumerate(frame.loc[frame["level"] == 1, "node_id"])}
+    top_of: dict[str, str] = {}
+    for node_id, parent in zip(frame["node_id"], frame["parent_id"], strict=True):
+        top_of[node_id] = top_of.get(parent, node_id) if isinstance(parent, str) else node_id
+    n_leaves = max(end for _, end in spans.values())
+    figure = ax.get_figure()
+    figure_inches = figure.get_figwidth() if isinstance(figure, Figure) else 12.0
+    axis_inches = figure_inches * ax.get_position().width
+    chars_per_leaf = axis_inches * 72 / _LABEL_POINTS / n_leaves
+    records: list[dict[str, Any]] = frame.to_dict("records")  # type: ignore[assignment]
+    for row in records:
+        start, end = spans[row["node_id"]]
+        colour = palette(top_index[top_of[row["node_id"]]] % 20)
+        ax.barh(
+            y=depth - row["level"],
+            width=end - start,
+            left=start,
+            height=0.9,
+            color=colour,
+            edgecolor="white",
+            linewidth=0.5,
+            alpha=1.0 - 0.15 * (row["level"] - 1),
+        )
+        if row["level"] > label_levels:
+            continue
+        room = int((end - start) * chars_per_leaf) - 1
+        title = row["title"] if isinstance(row["title"], str) else "(标题缺失)"
+        code = row["code"] if isinstance(row["code"], str) else ""
+        points = "" if pd.isna(row["points"]) else f" {row['points']:g}分"
+        label = fit_label(f"{code} {title}".strip(), room - len(points)) + points
+        if room >= 2 and len(label) <= room + 1:
+            ax.text((start + end) / 2, depth - row["level"], label, ha="center", va="center", fontsize=_LABEL_POINTS)
+    labels = frame.groupby("level")["level_label"].first()
+    ax.set_yticks([depth - level for level in labels.index], [f"{lv} {lab}" for lv, lab in labels.items()])
+    ax.set_xlim(0, max(end for _, end in spans.values()))
+    ax.set_xlabel("叶节点（按原文顺序）")
+    ax.set_title(scheme_id)
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+    return ax
+
+
+def plot_hierarchies(nodes: pd.DataFrame, scheme_ids: list[str], width: float = 12.0) -> Figure:
+    """One icicle chart per scheme, stacked."""
+    use_cjk_font()
+    fig, axes = plt.subplots(len(scheme_ids), 1, figsize=(width, 2.2 * len(scheme_ids)), squeeze=False)
+    for ax, scheme_id in zip(axes[:, 0], scheme_ids, strict=True):
+        plot_hierarchy(nodes, scheme_id, ax)
+    fig.tight_layout()
+    return fig
