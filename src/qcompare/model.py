@@ -26,6 +26,7 @@ from qcompare.reader import Cell, FreeLine
 __all__ = [
     "TABLES",
     "DocumentResult",
+    "ParseError",
     "SchemeBuilder",
     "parse_raw_ref",
     "raw_ref",
@@ -53,6 +54,19 @@ def parse_raw_ref(ref: str) -> tuple[str, int, int]:
     first = int(match["a"])
     last = int(match["b"]) if match["b"] else first
     return match["file"], first, last
+
+
+class ParseError(ValueError):
+    """A raw document does not have the shape its parser expects.
+
+    The message names the file, the line and what was expected, so the
+    person who supplied the file can fix it.
+    """
+
+    def __init__(self, file: str, line: int, expected: str, found: str) -> None:
+        self.file, self.line, self.expected, self.found = file, line, expected, found
+        shown = found if len(found) <= 60 else found[:57] + "..."
+        super().__init__(f"{file}, line {line}: expected {expected}, found {shown!r}")
 
 
 Located = Cell | FreeLine
@@ -94,6 +108,8 @@ class SchemeBuilder:
     _node_index: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def ref(self, *pieces: Located | None) -> str:
+        if not any(piece is not None for piece in pieces):
+            raise ParseError(self.file, 1, "a source line for this value", "nothing")
         first, last = span(*pieces)
         return raw_ref(self.file, first, last)
 
@@ -130,7 +146,8 @@ class SchemeBuilder:
     ) -> str:
         node_id = self.node_id(local_id)
         if node_id in self._node_index:
-            raise ValueError(f"duplicate node id {node_id} at {ref}")
+            _, first, _ = parse_raw_ref(ref)
+            raise ParseError(self.file, first, f"a number not used before in this scheme (it repeats {node_id})", title)
         record = {
             "scheme_id": self.scheme_id,
             "node_id": node_id,

@@ -29,11 +29,11 @@ from qcompare.model import DocumentResult, SchemeBuilder
 from qcompare.parsers.common import (
     ParseError,
     add_departments,
+    cell_points,
     check_declared_totals,
     chinese_numeral,
     format_points,
     max_points_from_scoring,
-    parse_points,
     report_private_use,
 )
 from qcompare.reader import Cell, FreeLine, Row, read_blocks
@@ -182,7 +182,7 @@ def parse_changzhou(text: str, file: str = FILE) -> DocumentResult:
                 text=item_text,
                 text_raw=content.text,
                 ref=b.ref(content, points_cell, verify_cell, rule_cell),
-                points=parse_points(points_cell.text) if points_cell is not None else None,
+                points=cell_points(points_cell, file),
                 points_status="declared",
                 is_bonus=b.node(section)["is_bonus"],
                 verification=clean_text(verify_cell.text) if verify_cell is not None else None,
@@ -236,6 +236,8 @@ def parse_changzhou(text: str, file: str = FILE) -> DocumentResult:
 
     if header is None:
         raise ParseError(file, 1, "a table header starting with 指标项", "")
+    if not title_lines:
+        raise ParseError(file, 1, "the document title above the first section heading", "")
     for variant, variant_ref in sorted(header_variants.items()):
         b.add_issue(
             "header_variant",

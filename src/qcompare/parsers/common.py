@@ -18,13 +18,14 @@ from collections.abc import Iterable
 from typing import Any
 
 from qcompare.departments import split_departments
-from qcompare.model import SchemeBuilder
+from qcompare.model import ParseError, SchemeBuilder
 from qcompare.reader import Block, Cell, FreeLine, Row
 from qcompare.text import PRIVATE_USE, clean_text
 
 __all__ = [
     "ParseError",
     "add_departments",
+    "cell_points",
     "check_declared_totals",
     "chinese_numeral",
     "collapse_repeats",
@@ -54,19 +55,6 @@ _DIGITS = {
 }
 
 
-class ParseError(ValueError):
-    """A raw document does not have the shape its parser expects.
-
-    The message names the file, the line and what was expected, so the
-    person who supplied the file can fix it.
-    """
-
-    def __init__(self, file: str, line: int, expected: str, found: str) -> None:
-        self.file, self.line, self.expected, self.found = file, line, expected, found
-        shown = found if len(found) <= 60 else found[:57] + "..."
-        super().__init__(f"{file}, line {line}: expected {expected}, found {shown!r}")
-
-
 def chinese_numeral(text: str) -> int:
     """Convert a Chinese numeral up to 99 (``十``, ``十六``, ``二十三``)."""
     text = text.strip()
@@ -89,6 +77,24 @@ def parse_points(raw: str) -> float | None:
     if not re.fullmatch(r"\d+(?:\.\d+)?", text):
         raise ValueError(f"not a points value: {raw!r}")
     return float(text)
+
+
+def cell_points(cell: Cell | None, file: str) -> float | None:
+    """The points in a cell; a cell that holds something else is a ParseError.
+
+    >>> cell_points(Cell("20", 7, 7), "x.txt"), cell_points(None, "x.txt")
+    (20.0, None)
+    >>> cell_points(Cell("二十", 7, 7), "x.txt")
+    Traceback (most recent call last):
+    ...
+    qcompare.model.ParseError: x.txt, line 7: expected a number of points, found '二十'
+    """
+    if cell is None:
+        return None
+    try:
+        return parse_points(cell.text)
+    except ValueError:
+        raise ParseError(file, cell.first_line, "a number of points", cell.text) from None
 
 
 def split_declared_points(text: str) -> tuple[str, float | None]:

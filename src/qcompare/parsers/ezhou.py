@@ -22,10 +22,10 @@ from qcompare.model import DocumentResult, SchemeBuilder
 from qcompare.parsers.common import (
     ParseError,
     add_departments,
+    cell_points,
     check_declared_totals,
     collapse_repeats,
     derive_parent_points,
-    parse_points,
     report_private_use,
     report_unparsed,
     split_declared_points,
@@ -130,7 +130,7 @@ def parse_ezhou(text: str, file: str = FILE) -> DocumentResult:
             text=point_text,
             text_raw=c_point.text,
             ref=b.ref(c_point, c_score),
-            points=parse_points(c_score.text),
+            points=cell_points(c_score, file),
             points_status="declared",
         )
         if not c_rule.is_empty:

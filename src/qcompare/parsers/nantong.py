@@ -21,10 +21,10 @@ from qcompare.model import DocumentResult, SchemeBuilder
 from qcompare.parsers.common import (
     ParseError,
     add_departments,
+    cell_points,
     check_declared_totals,
     chinese_numeral,
     derive_parent_points,
-    parse_points,
     report_private_use,
 )
 from qcompare.reader import Cell, FreeLine, Row, read_blocks
@@ -153,7 +153,7 @@ def parse_nantong(text: str, file: str = FILE) -> DocumentResult:
         if not c3.is_empty:
             m = _match(_LEVEL3, c3, "a 三级指标 such as '1．质量发展规划制定与实施'")
             assert level2 is not None
-            points = parse_points(c6.text)
+            points = cell_points(c6, file)
             level3 = b.add_node(
                 f"{level2.split(':')[1]}.{int(m.group(1))}",
                 parent_id=level2,

@@ -30,10 +30,10 @@ from qcompare.model import DocumentResult, SchemeBuilder
 from qcompare.parsers.common import (
     ParseError,
     add_departments,
+    cell_points,
     check_declared_totals,
     chinese_numeral,
     format_points,
-    parse_points,
     report_private_use,
     report_unparsed,
 )
@@ -351,7 +351,7 @@ def _parse_scored_annex(blocks: list[Block], file: str, scheme_id: str, assessee
             text=content,
             text_raw=c_content.text,
             ref=b.ref(c_num, c_content, c_points),
-            points=parse_points(c_points.text),
+            points=cell_points(c_points, file),
             points_status="declared",
             is_bonus=is_bonus,
         )
