@@ -45,6 +45,8 @@ def _blobs(tables: Mapping[str, pd.DataFrame]) -> dict[str, list[tuple[int, int,
     """For each raw file, the (first, last, text) of every record."""
     out: dict[str, list[tuple[int, int, str]]] = defaultdict(list)
     for frame in tables.values():
+        if "raw_ref" not in frame.columns:
+            continue
         text_columns = [c for c in frame.columns if c not in ("raw_ref", "scheme_id", "document_id")]
         for values, ref in zip(frame[text_columns].to_numpy().tolist(), frame["raw_ref"], strict=True):
             file, first, last = parse_raw_ref(str(ref))

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from qcompare.departments import resolve_assignments
 from qcompare.model import DocumentResult
 from qcompare.parsers import PARSERS
 from qcompare.paths import normalized_dir, raw_dir
@@ -43,8 +44,12 @@ def parse_documents(directory: Path | None = None, progress: Progress | None = N
 
 
 def build_tables(directory: Path | None = None, progress: Progress | None = None) -> dict[str, pd.DataFrame]:
-    """Parse the raw documents into the normalized tables (not yet written)."""
-    return records_to_tables(parse_documents(directory, progress))
+    """Parse the raw documents into the normalized tables (not yet written):
+    parse, collect, then resolve department names against the registry."""
+    tables = records_to_tables(parse_documents(directory, progress))
+    if progress:
+        progress("resolving department names against data/reference/departments.csv")
+    return resolve_assignments(tables)
 
 
 def build(

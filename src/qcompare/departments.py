@@ -8,8 +8,11 @@ mention as printed, with the qualifiers that were attached to it
 it is a collective placeholder (``领导小组相关成员单位``, ``各镇、街道``)
 rather than one body.
 
-Canonical ids for the mentions come from the department registry (a later
-stage); this module only splits.
+:func:`resolve_assignments` then gives each mention its canonical
+``department_id`` from the curated registry ``data/reference/departments.csv``:
+the name is looked up as printed, without its 市/区/县 prefix, and without its
+city's name (``南通检验检疫局`` → ``检验检疫局``), against the registry's aliases.
+A list's prefix carries to the names after it (``市经信委、建设局`` → 市建设局).
 
 Examples
 --------
@@ -32,7 +35,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from pathlib import Path
 
+import pandas as pd
+
+from qcompare.paths import project_root
+from qcompare.tables import sort_tables, typed_table
 from qcompare.text import fold_width, remove_private_use
 
 __all__ = [
@@ -152,3 +160,184 @@ def split_departments(raw: str) -> list[DepartmentMention]:
         is_collective = bool(_COLLECTIVE.fullmatch(fold_width(restored)))
         mentions.append(DepartmentMention(restored, qualifier, is_collective))
     return mentions
+
+
+# --- canonical names -------------------------------------------------------
+
+_LEVEL_PREFIX = re.compile(r"^[市区县]")
+_DEPARTMENT_LIKE = re.compile(r"(局|委|办|部|室|中心|会)$")
+
+
+def registry_path() -> Path:
+    """The curated registry: ``data/reference/departments.csv``."""
+    return project_root() / "data" / "reference" / "departments.csv"
+
+
+def load_registry(path: Path | None = None) -> pd.DataFrame:
+    """The department registry, one row per canonical department.
+
+    Raises ``ValueError`` when an alias is listed for two departments, so a
+    name can never resolve two ways.
+    """
+    registry = pd.read_csv(path or registry_path(), dtype=str, keep_default_na=False)
+    seen: dict[str, str] = {}
+    for department_id, aliases in zip(registry["department_id"], registry["aliases"], strict=True):
+        for alias in aliases.split("|"):
+            if alias in seen:
+                raise ValueError(f"registry alias {alias!r} is listed for both {seen[alias]} and {department_id}")
+            seen[alias] = department_id
+    return registry
+
+
+def alias_index(registry: pd.DataFrame) -> dict[str, str]:
+    """alias → department_id."""
+    return {
+        alias: department_id
+        for department_id, aliases in zip(registry["department_id"], registry["aliases"], strict=True)
+        for alias in aliases.split("|")
+    }
+
+
+def name_candidates(name: str, places: tuple[str, ...] = ()) -> list[str]:
+    """The forms of a printed name to look up, most specific first: the name,
+    without its 市/区/县 prefix, and without a place name (``南通``, ``常州市``).
+
+    >>> name_candidates("市质监局")
+    ['市质监局', '质监局']
+    >>> name_candidates("南通检验检疫局", ("南通市", "南通"))
+    ['南通检验检疫局', '检验检疫局']
+    >>> name_candidates("市西区管委会")
+    ['市西区管委会', '西区管委会']
+    """
+    text = fold_width(name).strip()
+    out = [text]
+    stripped = _LEVEL_PREFIX.sub("", text)
+    if stripped and stripped not in out:
+        out.append(stripped)
+    for place in sorted(places, key=len, reverse=True):
+        for form in list(out):
+            if form.startswith(place) and len(form) > len(place):
+                rest = form[len(place) :]
+                if rest not in out:
+                    out.append(rest)
+    return out
+
+
+def resolve_department(name: str, index: dict[str, str], places: tuple[str, ...] = ()) -> str | None:
+    """The department_id of a printed name, or None when no alias matches.
+
+    >>> index = {"质监局": "quality_supervision", "检验检疫局": "entry_exit_inspection"}
+    >>> resolve_department("市质监局", index), resolve_department("质监局", index)
+    ('quality_supervision', 'quality_supervision')
+    >>> resolve_department("南通检验检疫局", index, ("南通",))
+    'entry_exit_inspection'
+    >>> resolve_department("市工商局", index) is None
+    True
+    """
+    for form in name_candidates(name, places):
+        if form in index:
+            return index[form]
+    return None
+
+
+def carry_prefix(names: list[str]) -> list[str]:
+    """Carry a list's 市/区/县 prefix to the names after it that lack one.
+
+    ``市经信委、建设局、发改委`` means 市建设局 and 市发改委.  Only names that
+    end like a government body take the prefix (not ``移动`` or ``电信公司``).
+
+    >>> carry_prefix(["市经信委", "建设局", "发改委"])
+    ['市经信委', '市建设局', '市发改委']
+    >>> carry_prefix(["市商务局", "移动", "电信公司"])
+    ['市商务局', '移动', '电信公司']
+    >>> carry_prefix(["质监分局", "药监分局"])
+    ['质监分局', '药监分局']
+    """
+    out: list[str] = []
+    prefix = ""
+    for name in names:
+        match = _LEVEL_PREFIX.match(name)
+        if match and len(name) > 2:
+            prefix = match.group(0)
+            out.append(name)
+        elif prefix and _DEPARTMENT_LIKE.search(name) and not name.startswith(("团", "各")):
+            out.append(prefix + name)
+        else:
+            out.append(name)
+    return out
+
+
+def _places(schemes: pd.DataFrame) -> dict[str, tuple[str, ...]]:
+    out: dict[str, tuple[str, ...]] = {}
+    for scheme_id, city, district in zip(schemes["scheme_id"], schemes["city"], schemes["district"], strict=True):
+        names = [city, city.removesuffix("市")]
+        if isinstance(district, str):
+            names += [district, district.removesuffix("区")]
+        out[scheme_id] = tuple(n for n in names if n)
+    return out
+
+
+def resolve_assignments(
+    tables: dict[str, pd.DataFrame], registry: pd.DataFrame | None = None
+) -> dict[str, pd.DataFrame]:
+    """Give every assignment its canonical department, and build the
+    ``departments`` table.
+
+    Returns new tables: ``assignments`` with ``department_name`` and
+    ``department_id`` filled, ``departments`` (the registry with the names
+    seen in the sources and a mention count), and ``data_issues`` with one
+    ``unknown_department`` row per name no alias matches.  Collective
+    placeholders keep an empty ``department_id``: they are not departments.
+    """
+    registry = load_registry() if registry is None else registry
+    index = alias_index(registry)
+    places = _places(tables["schemes"])
+    assignments = tables["assignments"].copy()
+    names: list[str | None] = [None] * len(assignments)
+    ids: list[str | None] = [None] * len(assignments)
+    issues: list[dict[str, object]] = []
+    positions = {label: i for i, label in enumerate(assignments.index)}
+    for _, cell in assignments.groupby(["node_id", "raw_ref"], sort=False):
+        cell = cell.sort_values("position")
+        named = cell[cell["role"] != "collective"]
+        carried = carry_prefix([str(n) for n in named["department_raw"]])
+        for (label, row), full in zip(named.iterrows(), carried, strict=True):
+            at = positions[label]
+            names[at] = full
+            ids[at] = resolve_department(full, index, places[row["scheme_id"]])
+            if ids[at] is None:
+                issues.append(
+                    {
+                        "scheme_id": row["scheme_id"],
+                        "node_id": row["node_id"],
+                        "kind": "unknown_department",
+                        "severity": "warning",
+                        "message": f"'{row['department_raw']}' matches no alias in data/reference/departments.csv",
+                        "evidence": full,
+                        "raw_ref": row["raw_ref"],
+                    }
+                )
+    assignments["department_name"] = pd.Series(names, index=assignments.index, dtype="str")
+    assignments["department_id"] = pd.Series(ids, index=assignments.index, dtype="str")
+
+    seen = assignments.dropna(subset=["department_id"]).groupby("department_id")["department_raw"]
+    departments = registry.drop(columns=["aliases"]).copy()
+    departments["aliases"] = departments["department_id"].map(
+        lambda d: "|".join(sorted(set(seen.get_group(d)))) if d in seen.groups else None
+    )
+    departments["mentions"] = departments["department_id"].map(
+        lambda d: len(seen.get_group(d)) if d in seen.groups else 0
+    )
+    columns = ["department_id", "name_zh", "name_en", "family", "aliases", "successor_2018", "successor_id"]
+    records: list[dict[str, object]] = [
+        {str(k): v for k, v in record.items()}
+        for record in departments[[*columns, "successor_note", "mentions"]].to_dict("records")
+    ]
+    departments = typed_table("departments", records)
+
+    out = dict(tables)
+    out["assignments"] = assignments
+    out["departments"] = departments
+    if issues:
+        out["data_issues"] = pd.concat([tables["data_issues"], typed_table("data_issues", issues)], ignore_index=True)
+    return sort_tables(out)

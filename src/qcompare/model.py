@@ -226,6 +226,7 @@ class SchemeBuilder:
                 "node_id": node_id,
                 "position": sum(1 for a in self.assignments if a["node_id"] == node_id) + 1,
                 "department_raw": department_raw,
+                "department_name": None,
                 "department_id": None,
                 "role": role,
                 "qualifier": qualifier or None,

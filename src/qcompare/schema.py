@@ -189,7 +189,10 @@ SCHEMAS: dict[str, pa.DataFrameSchema] = {
             "node_id": _text(),
             "position": pa.Column(int, pa.Check.ge(1)),
             "department_raw": _text(description="the name as printed"),
-            "department_id": _text(nullable=True, description="canonical id (department registry)"),
+            "department_name": _text(
+                nullable=True, description="the name with the 市/区 prefix carried over from earlier in its list"
+            ),
+            "department_id": _text(nullable=True, description="canonical id (data/reference/departments.csv)"),
             "role": _choice(ROLES),
             "qualifier": _text(nullable=True, description="牵头 / 等 / 分工负责 as printed"),
             "inherited": pa.Column(bool, description="taken from a merged cell above"),
@@ -199,6 +202,22 @@ SCHEMAS: dict[str, pa.DataFrameSchema] = {
         strict=True,
         ordered=True,
         name="assignments",
+    ),
+    "departments": pa.DataFrameSchema(
+        {
+            "department_id": _text(unique=True, description="a kind of body by its function"),
+            "name_zh": _text(),
+            "name_en": _text(),
+            "family": _text(),
+            "aliases": _text(nullable=True, description="names printed in the sources for this body, '|'-separated"),
+            "successor_2018": _text(description="the body holding the function after the 2018 reform"),
+            "successor_id": _text(),
+            "successor_note": _text(nullable=True),
+            "mentions": pa.Column(int, pa.Check.ge(0), description="assignments naming it"),
+        },
+        strict=True,
+        ordered=True,
+        name="departments",
     ),
     "data_issues": pa.DataFrameSchema(
         {
@@ -227,7 +246,7 @@ def _cross_table_failures(tables: dict[str, pd.DataFrame]) -> list[str]:
     nodes = tables["nodes"]
     node_ids = set(nodes["node_id"])
     for name, frame in tables.items():
-        if name == "schemes":
+        if name in ("schemes", "departments"):
             continue
         unknown = sorted(set(frame["scheme_id"]) - schemes)
         if unknown:
@@ -237,6 +256,11 @@ def _cross_table_failures(tables: dict[str, pd.DataFrame]) -> list[str]:
             missing = sorted(set(ids) - node_ids)
             if missing:
                 failures.append(f"{name}: node_id not in nodes: {missing[:5]}")
+    if "departments" in tables:
+        known = set(tables["departments"]["department_id"])
+        unknown_ids = sorted(set(tables["assignments"]["department_id"].dropna()) - known)
+        if unknown_ids:
+            failures.append(f"assignments: department_id not in departments: {unknown_ids[:5]}")
     parents = set(nodes["parent_id"].dropna())
     orphans = sorted(parents - node_ids)
     if orphans:

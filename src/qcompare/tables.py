@@ -32,6 +32,7 @@ _SORT_KEYS: dict[str, list[str]] = {
     "targets": ["scheme_id", "position"],
     "assignments": ["scheme_id", "_node_position", "position"],
     "data_issues": ["scheme_id", "_first_line", "kind", "message"],
+    "departments": ["department_id"],
 }
 
 
@@ -68,16 +69,32 @@ def records_to_tables(results: Iterable[DocumentResult]) -> dict[str, pd.DataFra
         for result in results:
             records.extend(result.records(name))
         tables[name] = _typed(name, records)
-    node_position = dict(zip(tables["nodes"]["node_id"], tables["nodes"]["position"], strict=True))
+    return sort_tables(tables)
+
+
+def typed_table(name: str, records: list[dict[str, Any]]) -> pd.DataFrame:
+    """A table of the data model built from records, with its schema's types."""
+    return _typed(name, records)
+
+
+def sort_tables(tables: Mapping[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    """Put every table in its fixed row order (the order the CSV files use)."""
+    out = dict(tables)
+    node_position = dict(zip(out["nodes"]["node_id"], out["nodes"]["position"], strict=True))
     for name, keys in _SORT_KEYS.items():
-        frame = tables[name]
+        if name not in out:
+            continue
+        frame = out[name]
         helper = frame.assign(
             _node_position=frame["node_id"].map(node_position) if "node_id" in frame else 0,
             _first_line=frame["raw_ref"].str.extract(r":L(\d+)")[0].astype(int) if "raw_ref" in frame else 0,
         )
-        tables[name] = helper.sort_values(keys, kind="stable").drop(columns=["_node_position", "_first_line"])
-        tables[name] = tables[name].reset_index(drop=True)
-    return tables
+        out[name] = (
+            helper.sort_values(keys, kind="stable")
+            .drop(columns=["_node_position", "_first_line"])
+            .reset_index(drop=True)
+        )
+    return out
 
 
 def format_cell(value: Any) -> str:
@@ -104,7 +121,7 @@ def write_tables(tables: Mapping[str, pd.DataFrame], directory: Path | None = No
     """Validate, then write every table and ``schema.json`` atomically."""
     directory = directory or normalized_dir()
     validated = validate_tables(dict(tables))
-    payloads = {f"{name}.csv": _to_csv_text(validated[name]) for name in TABLES}
+    payloads = {f"{name}.csv": _to_csv_text(validated[name]) for name in SCHEMAS}
     payloads["schema.json"] = schema_document()
     directory.mkdir(parents=True, exist_ok=True)
     written = []
@@ -128,12 +145,11 @@ def load_tables(directory: Path | None = None) -> dict[str, pd.DataFrame]:
 
     >>> tables = load_tables()
     >>> sorted(tables)
-    ['assignments', 'data_issues', 'nodes', 'rules', 'schemes', 'targets']
+    ['assignments', 'data_issues', 'departments', 'nodes', 'rules', 'schemes', 'targets']
     """
     directory = directory or normalized_dir()
     tables = {}
-    for name in TABLES:
-        schema = SCHEMAS[name]
+    for name, schema in SCHEMAS.items():
         raw = pd.read_csv(directory / f"{name}.csv", dtype=str, keep_default_na=False)
         records: list[dict[str, Any]] = raw.to_dict("records")  # type: ignore[assignment]
         for record in records:
