@@ -20,6 +20,7 @@ def test_build_writes_the_tables_with_progress(tmp_path: Path):
     assert sorted(p.name for p in tmp_path.iterdir()) == [
         "assignments.csv",
         "data_issues.csv",
+        "departments.csv",
         "nodes.csv",
         "rules.csv",
         "schema.json",
@@ -44,3 +45,27 @@ def test_check_passes_on_the_committed_data():
     result = runner.invoke(app, ["check"])
     assert result.exit_code == 0, result.output
     assert result.output.strip().endswith("data/normalized is current")
+
+
+def test_load_prints_the_table_for_one_scheme():
+    result = runner.invoke(app, ["load", "--scheme", "ezhou", "--top", "3"])
+    assert result.exit_code == 0, result.output
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 4 and "quality_supervision" in lines[1]
+
+
+def test_load_rejects_an_unknown_scheme():
+    result = runner.invoke(app, ["load", "--scheme", "nowhere"])
+    assert result.exit_code == 2
+    assert "no scheme 'nowhere'" in result.output
+
+
+def test_graph_writes_graphml_and_gexf(tmp_path: Path):
+    result = runner.invoke(app, ["graph", "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "co_assignment.gexf",
+        "co_assignment.graphml",
+        "responsibility.gexf",
+        "responsibility.graphml",
+    ]

@@ -5,7 +5,9 @@ The pipeline, one module per stage:
 ``reader``      tab/blank-line table export → rows and cells with line numbers
 ``parsers``     one parser per source document → scheme records
 ``model``       the records and the builder the parsers fill
-``departments`` department cells → one mention per department
+``departments`` department cells → mentions → canonical departments (registry)
+``weights``     effective points of every leaf
+``graph``       responsibility graph, load and concentration metrics
 ``tables``      records → typed, sorted tables; CSV in and out
 ``schema``      pandera schemas, checked before anything is written
 ``build``       raw files → validated ``data/normalized``
@@ -25,7 +27,16 @@ from __future__ import annotations
 from qcompare.accounting import unaccounted_lines
 from qcompare.build import build, build_tables
 from qcompare.departments import split_departments
-from qcompare.plotting import plot_hierarchies, plot_hierarchy, use_cjk_font
+from qcompare.graph import concentration, department_load, responsibility_graph
+from qcompare.plotting import (
+    plot_co_assignment,
+    plot_hierarchies,
+    plot_hierarchy,
+    plot_load_bars,
+    plot_lorenz,
+    plot_share_comparison,
+    use_cjk_font,
+)
 from qcompare.reader import read_blocks
 from qcompare.report import quality_findings, scheme_overview
 from qcompare.tables import load_tables
@@ -33,11 +44,18 @@ from qcompare.tables import load_tables
 __all__ = [
     "build",
     "build_tables",
+    "concentration",
+    "department_load",
     "load_tables",
+    "plot_co_assignment",
     "plot_hierarchies",
     "plot_hierarchy",
+    "plot_load_bars",
+    "plot_lorenz",
+    "plot_share_comparison",
     "quality_findings",
     "read_blocks",
+    "responsibility_graph",
     "scheme_overview",
     "split_departments",
     "unaccounted_lines",

@@ -4,6 +4,8 @@
 ``qcompare report``  execute every notebook into reports/ (ipynb + HTML)
 ``qcompare check``   verify raw checksums, the schema, raw-line accounting,
                      and that the committed data is current
+``qcompare load``    print the load table (who carries how much)
+``qcompare graph``   export the responsibility graph as GraphML and GEXF
 
 Errors in the input (a changed raw file, a row of the wrong shape) end
 with a one-line message naming the file, the line and what was expected,
@@ -60,6 +62,46 @@ def report(
         run_notebooks(notebooks, out, progress=typer.echo)
     except _INPUT_ERRORS as err:
         _fail(err)
+
+
+@app.command()
+def load(
+    by: Annotated[
+        str, typer.Option(help="'department' or 'successor' (the body after the 2018 reform)")
+    ] = "department",
+    scheme: Annotated[str | None, typer.Option(help="one scheme_id, or ALL for the overall rows")] = None,
+    top: Annotated[int, typer.Option(help="rows per scheme and role")] = 10,
+) -> None:
+    """Print who carries the load: task load, points at stake, shares."""
+    import pandas as pd
+
+    from qcompare.graph import department_load
+    from qcompare.tables import load_tables
+
+    if by not in ("department", "successor"):
+        _fail(ValueError(f"--by must be 'department' or 'successor', not {by!r}"))
+    table = department_load(load_tables(), by=by)
+    if scheme is not None:
+        if scheme not in set(table["scheme_id"]):
+            _fail(ValueError(f"no scheme {scheme!r}; choose from {', '.join(sorted(set(table['scheme_id'])))}"))
+        table = table[table["scheme_id"] == scheme]
+    table = table.groupby(["scheme_id", "department_role"], sort=False).head(top)
+    with pd.option_context("display.width", 200, "display.max_rows", None, "display.float_format", "{:.3f}".format):
+        typer.echo(table.drop(columns=["betweenness"]).to_string(index=False))
+
+
+@app.command()
+def graph(
+    out: Annotated[Path, typer.Option(help="folder for responsibility.graphml/.gexf")] = Path("reports"),
+) -> None:
+    """Export the department × node graph and its projection for Gephi."""
+    from qcompare.graph import co_assignment_graph, export_graph, responsibility_graph
+    from qcompare.tables import load_tables
+
+    G = responsibility_graph(load_tables())
+    written = export_graph(G, out / "responsibility") + export_graph(co_assignment_graph(G), out / "co_assignment")
+    for path in written:
+        typer.echo(f"wrote {path}")
 
 
 @app.command()

@@ -1,0 +1,311 @@
+"""Who carries the load: the responsibility graph and load metrics.
+
+**What "load" means.** Each node that names departments spreads one unit of
+*task load*, and its *points at stake*, over the bodies it names, in
+proportion to their role weights (:data:`ROLE_WEIGHTS`: a lead counts 2, a
+supporting, responsible or assessing body 1, a collective placeholder 1).
+A node's points are its effective points (:mod:`qcompare.weights`: the
+points of the nearest scored node above it, split equally among that node's
+leaves); bonus and veto nodes put no points at stake.  Collective
+placeholders (领导小组相关成员单位, 各镇、街道 …) take their share but are
+not departments: they appear as one ``collective_placeholder`` row and are
+left out of every concentration measure.
+
+**Two meanings kept apart.** In ``owner`` schemes (Changzhou, Quzhou's and
+Xinbei's task tables) the departments carry the work out; in ``assessor``
+schemes (Nantong, Ezhou) they set and score an indicator for the governments
+being assessed.  Every table here carries ``department_role``, and the
+overall rows add up owner schemes and assessor schemes separately.
+
+Functions: :func:`assignment_shares` (one row per assignment, with its
+shares), :func:`department_load` (per scheme and overall, by department or by
+its 2018 successor), :func:`concentration` (HHI, Gini, top-1 share),
+:func:`responsibility_graph` (bipartite departments × nodes),
+:func:`co_assignment_graph` (its department projection), :func:`export_graph`
+(GraphML and GEXF for Gephi).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+import networkx as nx
+import numpy as np
+import pandas as pd
+from networkx.algorithms import bipartite
+
+from qcompare.weights import effective_points
+
+__all__ = [
+    "COLLECTIVE",
+    "ROLE_WEIGHTS",
+    "assignment_shares",
+    "co_assignment_graph",
+    "concentration",
+    "department_load",
+    "export_graph",
+    "gini",
+    "herfindahl",
+    "lorenz_curve",
+    "responsibility_graph",
+]
+
+#: Weight of each role when a node's load is shared among the bodies it names.
+ROLE_WEIGHTS: dict[str, float] = {"lead": 2.0, "support": 1.0, "responsible": 1.0, "assessor": 1.0, "collective": 1.0}
+
+#: The key under which collective placeholders are reported.
+COLLECTIVE = "collective_placeholder"
+
+_ROLE_RANK = {"lead": 0, "responsible": 1, "assessor": 2, "support": 3, "collective": 4}
+
+
+def assignment_shares(tables: Mapping[str, pd.DataFrame], weights: Mapping[str, float] = ROLE_WEIGHTS) -> pd.DataFrame:
+    """One row per assignment with its share of its node's task load and points.
+
+    Columns: scheme_id, department_role, node_id, department_id (or
+    ``collective_placeholder``), successor_id, role, weight, task_share,
+    points_share (NaN where the scheme has no points), raw_ref.
+    """
+    nodes = tables["nodes"]
+    schemes = tables["schemes"].set_index("scheme_id")
+    departments = tables["departments"].set_index("department_id")
+    a = tables["assignments"].copy()
+    a["department_id"] = a["department_id"].fillna(COLLECTIVE)
+    a.loc[a["role"] == "collective", "department_id"] = COLLECTIVE
+    a["successor_id"] = a["department_id"].map(departments["successor_id"]).fillna(COLLECTIVE)
+    a["department_role"] = a["scheme_id"].map(schemes["department_role"])
+    a["weight"] = a["role"].map(weights).astype(float)
+    a["task_share"] = a["weight"] / a.groupby("node_id")["weight"].transform("sum")
+
+    points = pd.concat([effective_points(group) for _, group in nodes.groupby("scheme_id", sort=True)])
+    flags = nodes.set_index("node_id")[["is_bonus", "is_veto"]]
+    node_points = a["node_id"].map(points)
+    excluded = a["node_id"].map(flags["is_bonus"] | flags["is_veto"]).fillna(False).astype(bool)
+    scored = a["scheme_id"].map(schemes["total_points"].notna())
+    node_points = node_points.where(~excluded, 0.0).where(scored)
+    a["points_share"] = a["task_share"] * node_points.fillna(0.0)
+    a.loc[~scored, "points_share"] = np.nan
+    columns = [
+        "scheme_id",
+        "department_role",
+        "node_id",
+        "department_id",
+        "successor_id",
+        "role",
+        "weight",
+        "task_share",
+        "points_share",
+        "raw_ref",
+    ]
+    return a[columns].reset_index(drop=True)
+
+
+def _load_rows(shares: pd.DataFrame, key: str) -> pd.DataFrame:
+    grouped = shares.groupby(["scheme_id", "department_role", key], sort=True)
+    load = pd.DataFrame(
+        {
+            "nodes": grouped["node_id"].nunique(),
+            "lead_nodes": shares[shares["role"] == "lead"]
+            .groupby(["scheme_id", "department_role", key], sort=True)["node_id"]
+            .nunique(),
+            "task_load": grouped["task_share"].sum(),
+            "points_at_stake": grouped["points_share"].sum(min_count=1),
+        }
+    ).reset_index()
+    load["lead_nodes"] = load["lead_nodes"].fillna(0).astype(int)
+    totals = load.groupby(["scheme_id", "department_role"])[["task_load", "points_at_stake"]].transform("sum")
+    load["share_of_tasks"] = load["task_load"] / totals["task_load"]
+    load["share_of_points"] = load["points_at_stake"] / totals["points_at_stake"]
+    return load
+
+
+def department_load(
+    tables: Mapping[str, pd.DataFrame],
+    by: str = "department",
+    weights: Mapping[str, float] = ROLE_WEIGHTS,
+) -> pd.DataFrame:
+    """Load per scheme and department, plus overall rows per department_role.
+
+    ``by="department"`` groups by ``department_id``; ``by="successor"`` maps
+    each department to the body that holds its function after the 2018
+    reform (``successor_id``), so 质监局, 工商局 and 食药监局 add up under
+    ``market_regulation_2018``.  Overall rows have ``scheme_id`` ``ALL``.
+    Betweenness is each department's betweenness centrality in its scheme's
+    co-assignment projection (NaN for the overall rows and placeholders).
+    """
+    if by not in ("department", "successor"):
+        raise ValueError(f"by must be 'department' or 'successor', not {by!r}")
+    key = "department_id" if by == "department" else "successor_id"
+    shares = assignment_shares(tables, weights)
+    per_scheme = _load_rows(shares, key)
+    overall = _load_rows(shares.dropna(subset=["department_role"]).assign(scheme_id="ALL"), key)
+    load = pd.concat([per_scheme, overall], ignore_index=True)
+
+    betweenness: dict[tuple[str, str], float] = {}
+    for scheme_id, group in shares[shares[key] != COLLECTIVE].groupby("scheme_id"):
+        projection = co_assignment_graph(_bipartite(group, key))
+        for node, value in nx.betweenness_centrality(projection, normalized=True).items():
+            betweenness[(str(scheme_id), str(node))] = value
+    load["betweenness"] = [betweenness.get((s, k), np.nan) for s, k in zip(load["scheme_id"], load[key], strict=True)]
+
+    departments = tables["departments"]
+    if by == "department":
+        names = departments.set_index("department_id")["name_zh"]
+    else:
+        names = departments.drop_duplicates("successor_id").set_index("successor_id")["successor_2018"]
+    load.insert(3, "name_zh", load[key].map(names).fillna("(集体占位：领导小组成员单位等)"))
+    order = {"ALL": "~"}
+    load["_scheme"] = load["scheme_id"].map(lambda s: order.get(s, s))
+    load = load.sort_values(["_scheme", "department_role", "task_load", key], ascending=[True, True, False, True])
+    return load.drop(columns="_scheme").reset_index(drop=True)
+
+
+def herfindahl(shares: pd.Series) -> float:
+    """Herfindahl–Hirschman index of shares that sum to 1 (1 = one body holds all).
+
+    >>> herfindahl(pd.Series([0.5, 0.5])), herfindahl(pd.Series([1.0]))
+    (0.5, 1.0)
+    """
+    values = shares.to_numpy(dtype=float)
+    values = values / values.sum()
+    return float((values**2).sum())
+
+
+def gini(values: pd.Series) -> float:
+    """Gini coefficient of non-negative loads (0 = equal, →1 = concentrated).
+
+    >>> gini(pd.Series([1, 1, 1, 1])), round(gini(pd.Series([0, 0, 0, 4])), 3)
+    (0.0, 0.75)
+    """
+    x = np.sort(values.to_numpy(dtype=float))
+    n = len(x)
+    if n == 0 or x.sum() == 0:
+        return float("nan")
+    ranks = np.arange(1, n + 1)
+    return float((2 * (ranks * x).sum()) / (n * x.sum()) - (n + 1) / n)
+
+
+def lorenz_curve(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Cumulative share of departments (x) against cumulative share of load (y).
+
+    >>> x, y = lorenz_curve(pd.Series([1.0, 3.0]))
+    >>> x.tolist(), y.tolist()
+    ([0.0, 0.5, 1.0], [0.0, 0.25, 1.0])
+    """
+    v = np.sort(values.to_numpy(dtype=float))
+    y = np.concatenate([[0.0], np.cumsum(v) / v.sum()])
+    x = np.linspace(0.0, 1.0, len(v) + 1)
+    return x, y
+
+
+def concentration(load: pd.DataFrame, measure: str = "task_load") -> pd.DataFrame:
+    """Concentration of one load measure among named departments, per scheme.
+
+    Placeholders are left out and the remaining loads renormalized; the
+    top-1 share is against the scheme's whole load (placeholders included).
+    """
+    key = "department_id" if "department_id" in load.columns else "successor_id"
+    rows = []
+    for (scheme_id, role), group in load.groupby(["scheme_id", "department_role"], sort=True):
+        named = group[group[key] != COLLECTIVE].dropna(subset=[measure])
+        named = named[named[measure] > 0]
+        if named.empty:
+            continue
+        top = named.sort_values([measure, key], ascending=[False, True]).iloc[0]
+        rows.append(
+            {
+                "scheme_id": scheme_id,
+                "department_role": role,
+                "measure": measure,
+                "departments": len(named),
+                "herfindahl": herfindahl(named[measure]),
+                "gini": gini(named[measure]),
+                "top1": top[key],
+                "top1_name": top["name_zh"],
+                "top1_share": float(top[measure] / group[measure].sum()),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def _bipartite(shares: pd.DataFrame, key: str) -> nx.Graph:
+    G = nx.Graph()
+    for row in shares.itertuples(index=False):
+        dept = f"{getattr(row, key)}"
+        G.add_node(dept, bipartite=0)
+        G.add_node(row.node_id, bipartite=1)
+        G.add_edge(dept, row.node_id)
+    return G
+
+
+def responsibility_graph(tables: Mapping[str, pd.DataFrame], weights: Mapping[str, float] = ROLE_WEIGHTS) -> nx.Graph:
+    """Bipartite graph: departments (``bipartite=0``, keyed by department_id)
+    and nodes (``bipartite=1``, keyed by node_id).
+
+    Edge attributes: ``role`` (the strongest role if a body is named twice on
+    a node), ``scheme_id``, ``department_role``, ``task_share``,
+    ``points_at_stake`` (0 where the scheme has no points), ``weight``
+    (= task_share).  Collective placeholders are not departments and are left
+    out.  Department attributes: name_zh, name_en, family, successor_id,
+    task_load.  Node attributes: scheme_id, title, level, points.
+    """
+    shares = assignment_shares(tables, weights)
+    shares = shares[shares["department_id"] != COLLECTIVE]
+    departments = tables["departments"].set_index("department_id")
+    nodes = tables["nodes"].set_index("node_id")
+    G = nx.Graph()
+    for department_id, load in shares.groupby("department_id")["task_share"].sum().items():
+        info = departments.loc[str(department_id)]
+        G.add_node(
+            department_id,
+            bipartite=0,
+            kind="department",
+            name_zh=info["name_zh"],
+            name_en=info["name_en"],
+            family=info["family"],
+            successor_id=info["successor_id"],
+            task_load=float(load),
+        )
+    for node_id in sorted(set(shares["node_id"])):
+        info = nodes.loc[node_id]
+        G.add_node(
+            node_id,
+            bipartite=1,
+            kind="node",
+            scheme_id=info["scheme_id"],
+            title=info["title"] if isinstance(info["title"], str) else "",
+            level=int(info["level"]),
+            points=float(info["points"]) if not pd.isna(info["points"]) else 0.0,
+        )
+    ordered = shares.assign(_rank=shares["role"].map(_ROLE_RANK)).sort_values(["node_id", "department_id", "_rank"])
+    for (node_id, department_id), group in ordered.groupby(["node_id", "department_id"], sort=True):
+        first = group.iloc[0]
+        task_share = float(group["task_share"].sum())
+        G.add_edge(
+            department_id,
+            node_id,
+            role=first["role"],
+            scheme_id=first["scheme_id"],
+            department_role=first["department_role"] if isinstance(first["department_role"], str) else "",
+            task_share=task_share,
+            points_at_stake=float(group["points_share"].fillna(0.0).sum()),
+            weight=task_share,
+        )
+    return G
+
+
+def co_assignment_graph(G: nx.Graph) -> nx.Graph:
+    """Departments linked when named on the same node; ``weight`` counts the
+    nodes they share."""
+    departments = {n for n, d in G.nodes(data=True) if d.get("bipartite") == 0}
+    return bipartite.weighted_projected_graph(G, departments)
+
+
+def export_graph(G: nx.Graph, stem: Path) -> list[Path]:
+    """Write ``<stem>.graphml`` and ``<stem>.gexf`` (for Gephi)."""
+    stem.parent.mkdir(parents=True, exist_ok=True)
+    paths = [stem.with_suffix(".graphml"), stem.with_suffix(".gexf")]
+    nx.write_graphml(G, paths[0])
+    nx.write_gexf(G, paths[1])
+    return paths
