@@ -16,6 +16,7 @@ font cannot draw (the tests use it to fail rather than print boxes).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -26,10 +27,22 @@ import matplotlib.pyplot as plt
 import pandas as pd
 from matplotlib import font_manager
 from matplotlib.axes import Axes
+from matplotlib.container import BarContainer
 from matplotlib.figure import Figure
 from matplotlib.ft2font import FT2Font
 
-__all__ = ["cjk_font_path", "fit_label", "missing_glyphs", "plot_hierarchies", "plot_hierarchy", "use_cjk_font"]
+__all__ = [
+    "cjk_font_path",
+    "fit_label",
+    "missing_glyphs",
+    "plot_co_assignment",
+    "plot_hierarchies",
+    "plot_hierarchy",
+    "plot_load_bars",
+    "plot_lorenz",
+    "plot_share_comparison",
+    "use_cjk_font",
+]
 
 _FONT_FILE = "NotoSansCJKsc-Regular.otf"
 _LABEL_POINTS = 7
@@ -163,3 +176,137 @@ def plot_hierarchies(nodes: pd.DataFrame, scheme_ids: list[str], width: float = 
         plot_hierarchy(nodes, scheme_id, ax)
     fig.tight_layout()
     return fig
+
+
+# --- responsibility figures ------------------------------------------------
+
+
+def plot_co_assignment(
+    tables: Mapping[str, pd.DataFrame],
+    department_role: str,
+    ax: Axes,
+    label_top: int = 60,
+) -> Axes:
+    """Departments linked when named on the same node, for one kind of scheme.
+
+    Departments sit on a circle grouped by family (market regulation
+    together, construction together …), so labels never overlap; circle
+    area follows task load summed over the schemes of that
+    ``department_role``; line width and darkness follow the number of shared
+    nodes.  The ``label_top`` heaviest departments are labelled.
+    """
+    import math
+
+    import networkx as nx
+
+    from qcompare.graph import co_assignment_graph, responsibility_graph
+
+    use_cjk_font()
+    roles = tables["schemes"].set_index("scheme_id")["department_role"]
+    keep = set(roles[roles == department_role].index)
+    subset = dict(tables)
+    subset["assignments"] = tables["assignments"][tables["assignments"]["scheme_id"].isin(keep)]
+    G = responsibility_graph(subset)
+    P = co_assignment_graph(G)
+    load = nx.get_node_attributes(G, "task_load")
+    names = nx.get_node_attributes(G, "name_zh")
+    family = nx.get_node_attributes(G, "family")
+    order = sorted(P.nodes, key=lambda n: (family[n], -load[n], n))
+    angle = {n: 2 * math.pi * i / len(order) for i, n in enumerate(order)}
+    pos = {n: (math.cos(a), math.sin(a)) for n, a in angle.items()}
+    heaviest = max((d["weight"] for _, _, d in P.edges(data=True)), default=1)
+    for u, v, d in sorted(P.edges(data=True), key=lambda e: e[2]["weight"]):
+        strength = d["weight"] / heaviest
+        ax.plot(
+            [pos[u][0], pos[v][0]],
+            [pos[u][1], pos[v][1]],
+            color="#34495e",
+            alpha=0.05 + 0.6 * strength,
+            linewidth=0.3 + 3 * strength,
+            zorder=1,
+        )
+    ax.scatter(
+        [pos[n][0] for n in order],
+        [pos[n][1] for n in order],
+        s=[20 + 40 * load[n] for n in order],
+        color=["#d95f02" if family[n] == "market_regulation" else "#1b9e77" for n in order],
+        alpha=0.85,
+        zorder=2,
+        linewidths=0,
+    )
+    labelled = set(sorted(order, key=lambda n: (-load[n], n))[:label_top])
+    for n in order:
+        if n not in labelled:
+            continue
+        a = angle[n]
+        degrees = math.degrees(a)
+        flip = 90 < degrees < 270
+        ax.text(
+            1.08 * math.cos(a),
+            1.08 * math.sin(a),
+            names[n],
+            rotation=degrees + 180 if flip else degrees,
+            rotation_mode="anchor",
+            ha="right" if flip else "left",
+            va="center",
+            fontsize=7,
+        )
+    ax.set_title(f"{department_role} schemes: {len(order)} departments, {P.number_of_edges()} links")
+    ax.set_xlim(-1.6, 1.6)
+    ax.set_ylim(-1.6, 1.6)
+    ax.set_aspect("equal")
+    ax.set_axis_off()
+    return ax
+
+
+def plot_load_bars(load: pd.DataFrame, scheme_ids: list[str], measure: str = "share_of_tasks", top: int = 10) -> Figure:
+    """Horizontal bars of the ``top`` departments' share of load, one panel per scheme."""
+    use_cjk_font()
+    fig, axes = plt.subplots(1, len(scheme_ids), figsize=(3.2 * len(scheme_ids), 4.2), squeeze=False)
+    for ax, scheme_id in zip(axes[0], scheme_ids, strict=True):
+        rows = load[(load["scheme_id"] == scheme_id)].dropna(subset=[measure])
+        rows = rows.sort_values([measure, "name_zh"], ascending=[False, True]).head(top).iloc[::-1]
+        colours = ["#d95f02" if "质量技术监督" in n else "#7f8c8d" for n in rows["name_zh"]]
+        ax.barh(rows["name_zh"], rows[measure], color=colours)
+        ax.set_title(scheme_id, fontsize=10)
+        ax.set_xlabel(measure)
+        ax.tick_params(axis="y", labelsize=8)
+        for side in ("top", "right"):
+            ax.spines[side].set_visible(False)
+    fig.tight_layout()
+    return fig
+
+
+def plot_lorenz(load: pd.DataFrame, scheme_ids: list[str], ax: Axes, measure: str = "task_load") -> Axes:
+    """Lorenz curves of load among named departments, one line per scheme."""
+    from qcompare.graph import COLLECTIVE, gini, lorenz_curve
+
+    use_cjk_font()
+    key = "department_id" if "department_id" in load.columns else "successor_id"
+    for scheme_id in scheme_ids:
+        values = load[(load["scheme_id"] == scheme_id) & (load[key] != COLLECTIVE)][measure].dropna()
+        values = values[values > 0]
+        if values.empty:
+            continue
+        x, y = lorenz_curve(values)
+        ax.plot(x, y, label=f"{scheme_id} (Gini {gini(values):.2f})")
+    ax.plot([0, 1], [0, 1], color="black", linewidth=0.8, linestyle="--", label="equal load")
+    ax.set_xlabel("累计部门占比 (share of departments, lightest first)")
+    ax.set_ylabel("累计负荷占比 (share of load)")
+    ax.legend(fontsize=8, loc="upper left")
+    return ax
+
+
+def plot_share_comparison(shares: pd.DataFrame, ax: Axes) -> Axes:
+    """Grouped bars: one group per scheme, one bar per column of ``shares``."""
+    use_cjk_font()
+    shares.plot.bar(ax=ax, rot=0, width=0.8)
+    ax.set_ylabel("share of the scheme's load")
+    ax.set_ylim(0, 1)
+    for container in ax.containers:
+        if isinstance(container, BarContainer):
+            ax.bar_label(container, fmt="%.2f", fontsize=7)
+    ax.legend(fontsize=8)
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+    return ax
