@@ -30,6 +30,34 @@ __all__ = [
     "validate_tables",
 ]
 
+#: Codes of the three facets of shared/design/ONTOLOGY.md.
+NATURES = ["process", "outcome"]
+LEVERS = [
+    "strategy",
+    "organization",
+    "funding",
+    "culture",
+    "credit",
+    "supervision",
+    "infrastructure",
+    "talent",
+    "brand",
+    "consumer",
+    "analysis",
+    "innovation",
+    "general",
+]
+DOMAINS = [
+    "product",
+    "food_agri",
+    "engineering",
+    "service",
+    "environment",
+    "special_equipment",
+    "trade",
+    "economy",
+    "general",
+]
 ADMIN_LEVELS = ["prefecture", "district", "county", "province"]
 KINDS = ["annual_assessment", "demonstration_city", "task_breakdown", "target_list", "implementation_plan"]
 ASSESSEES = ["county_governments", "district_governments", "towns_streets", "departments", "the_city_itself"]
@@ -219,6 +247,62 @@ SCHEMAS: dict[str, pa.DataFrameSchema] = {
         ordered=True,
         name="departments",
     ),
+    "categories": pa.DataFrameSchema(
+        {
+            "scheme_id": _text(),
+            "node_id": _text(),
+            "facet": _choice(["nature", "lever", "domain"]),
+            "category": _choice(sorted(set(NATURES + LEVERS + DOMAINS))),
+            "method": _choice(["rule", "model", "manual"]),
+            "evidence": _text(description="matched keywords, or the nearest labelled neighbours"),
+            "confidence": pa.Column(float, pa.Check.in_range(0, 1)),
+        },
+        checks=[
+            pa.Check(
+                lambda df: (
+                    ~df[df["facet"] != "domain"].duplicated(["node_id", "facet"]).reindex(df.index, fill_value=False)
+                ),
+                element_wise=False,
+                error="one nature and one lever per node",
+            )
+        ],
+        unique=["node_id", "facet", "category"],
+        strict=True,
+        ordered=True,
+        name="categories",
+    ),
+    "crosswalk": pa.DataFrameSchema(
+        {
+            "concept_id": _text(),
+            "scheme_id": _text(),
+            "node_id": _text(unique=True),
+            "unit_id": _text(description="the matchable unit the node belongs to"),
+            "similarity": pa.Column(float, pa.Check.in_range(0, 1), nullable=True),
+            "method": _choice(["matched", "unique", "via_parent"]),
+            "concept_size": pa.Column(int, pa.Check.ge(1), description="units in the concept"),
+        },
+        strict=True,
+        ordered=True,
+        name="crosswalk",
+    ),
+    "mappings": pa.DataFrameSchema(
+        {
+            "subject_id": _text(),
+            "subject_label": _text(nullable=True),
+            "subject_source": _text(),
+            "predicate_id": _choice(["skos:exactMatch", "skos:closeMatch", "skos:relatedMatch"]),
+            "object_id": _text(),
+            "object_label": _text(nullable=True),
+            "object_source": _text(),
+            "mapping_justification": _text(),
+            "confidence": pa.Column(float, pa.Check.in_range(0, 1)),
+            "comment": _text(),
+        },
+        unique=["subject_id", "object_id"],
+        strict=True,
+        ordered=True,
+        name="mappings",
+    ),
     "data_issues": pa.DataFrameSchema(
         {
             "scheme_id": _text(),
@@ -246,7 +330,7 @@ def _cross_table_failures(tables: dict[str, pd.DataFrame]) -> list[str]:
     nodes = tables["nodes"]
     node_ids = set(nodes["node_id"])
     for name, frame in tables.items():
-        if name in ("schemes", "departments"):
+        if name in ("schemes", "departments", "mappings"):
             continue
         unknown = sorted(set(frame["scheme_id"]) - schemes)
         if unknown:
@@ -256,6 +340,11 @@ def _cross_table_failures(tables: dict[str, pd.DataFrame]) -> list[str]:
             missing = sorted(set(ids) - node_ids)
             if missing:
                 failures.append(f"{name}: node_id not in nodes: {missing[:5]}")
+    if "mappings" in tables:
+        ends = set(tables["mappings"]["subject_id"]) | set(tables["mappings"]["object_id"])
+        missing_ends = sorted(ends - node_ids)
+        if missing_ends:
+            failures.append(f"mappings: ids not in nodes: {missing_ends[:5]}")
     if "departments" in tables:
         known = set(tables["departments"]["department_id"])
         unknown_ids = sorted(set(tables["assignments"]["department_id"].dropna()) - known)

@@ -23,7 +23,16 @@ from qcompare.model import TABLES, DocumentResult
 from qcompare.paths import normalized_dir
 from qcompare.schema import SCHEMAS, schema_document, validate_tables
 
-__all__ = ["format_cell", "load_tables", "records_to_tables", "write_tables"]
+__all__ = [
+    "FILE_NAMES",
+    "format_cell",
+    "load_tables",
+    "records",
+    "records_to_tables",
+    "sort_tables",
+    "typed_table",
+    "write_tables",
+]
 
 _SORT_KEYS: dict[str, list[str]] = {
     "schemes": ["scheme_id"],
@@ -33,7 +42,13 @@ _SORT_KEYS: dict[str, list[str]] = {
     "assignments": ["scheme_id", "_node_position", "position"],
     "data_issues": ["scheme_id", "_first_line", "kind", "message"],
     "departments": ["department_id"],
+    "categories": ["scheme_id", "_node_position", "facet", "category"],
+    "crosswalk": ["scheme_id", "_node_position"],
+    "mappings": ["subject_id", "object_id"],
 }
+
+#: File name of each table in data/normalized (the mappings follow SSSOM's TSV convention).
+FILE_NAMES = {name: f"{name}.csv" for name in SCHEMAS} | {"mappings": "mappings.sssom.tsv"}
 
 
 def _missing(value: Any) -> bool:
@@ -97,6 +112,15 @@ def sort_tables(tables: Mapping[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
     return out
 
 
+def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """The rows of a table as dicts keyed by column name.
+
+    >>> records(pd.DataFrame({"a": [1], "b": ["x"]}))
+    [{'a': 1, 'b': 'x'}]
+    """
+    return [{str(k): v for k, v in row.items()} for row in frame.to_dict("records")]
+
+
 def format_cell(value: Any) -> str:
     """How one value is spelled in the CSV files.
 
@@ -112,16 +136,20 @@ def format_cell(value: Any) -> str:
     return str(value)
 
 
-def _to_csv_text(frame: pd.DataFrame) -> str:
+def _to_csv_text(frame: pd.DataFrame, sep: str = ",") -> str:
     text_frame = frame.astype(object).map(format_cell)
-    return text_frame.to_csv(index=False, lineterminator="\n")
+    return text_frame.to_csv(index=False, lineterminator="\n", sep=sep)
+
+
+def _separator(filename: str) -> str:
+    return "\t" if filename.endswith(".tsv") else ","
 
 
 def write_tables(tables: Mapping[str, pd.DataFrame], directory: Path | None = None) -> list[Path]:
     """Validate, then write every table and ``schema.json`` atomically."""
     directory = directory or normalized_dir()
     validated = validate_tables(dict(tables))
-    payloads = {f"{name}.csv": _to_csv_text(validated[name]) for name in SCHEMAS}
+    payloads = {FILE_NAMES[name]: _to_csv_text(validated[name], _separator(FILE_NAMES[name])) for name in SCHEMAS}
     payloads["schema.json"] = schema_document()
     directory.mkdir(parents=True, exist_ok=True)
     written = []
@@ -144,13 +172,14 @@ def load_tables(directory: Path | None = None) -> dict[str, pd.DataFrame]:
     """Read the normalized CSV files back into typed tables.
 
     >>> tables = load_tables()
-    >>> sorted(tables)
-    ['assignments', 'data_issues', 'departments', 'nodes', 'rules', 'schemes', 'targets']
+    >>> sorted(tables)[:4]
+    ['assignments', 'categories', 'crosswalk', 'data_issues']
     """
     directory = directory or normalized_dir()
     tables = {}
     for name, schema in SCHEMAS.items():
-        raw = pd.read_csv(directory / f"{name}.csv", dtype=str, keep_default_na=False)
+        filename = FILE_NAMES[name]
+        raw = pd.read_csv(directory / filename, dtype=str, keep_default_na=False, sep=_separator(filename))
         records: list[dict[str, Any]] = raw.to_dict("records")  # type: ignore[assignment]
         for record in records:
             for column, spec in schema.columns.items():
