@@ -13,12 +13,14 @@ from pathlib import Path
 
 import pandas as pd
 
+from qcompare.crosswalk import build_crosswalk, sssom_table
 from qcompare.departments import resolve_assignments
 from qcompare.model import DocumentResult
+from qcompare.ontology import label_nodes, load_evaluation_set
 from qcompare.parsers import PARSERS
 from qcompare.paths import normalized_dir, raw_dir
 from qcompare.raw import RawFileError, read_manifest, read_raw
-from qcompare.tables import records_to_tables, write_tables
+from qcompare.tables import records_to_tables, sort_tables, typed_table, write_tables
 
 __all__ = ["build", "build_tables", "parse_documents"]
 
@@ -49,7 +51,20 @@ def build_tables(directory: Path | None = None, progress: Progress | None = None
     tables = records_to_tables(parse_documents(directory, progress))
     if progress:
         progress("resolving department names against data/reference/departments.csv")
-    return resolve_assignments(tables)
+    tables = resolve_assignments(tables)
+    if progress:
+        progress("labelling nodes on the ontology's three facets")
+    tables["categories"] = _typed_frame("categories", label_nodes(tables, manual=load_evaluation_set()))
+    if progress:
+        progress("matching criteria across schemes (crosswalk)")
+    crosswalk, pairs = build_crosswalk(tables)
+    tables["crosswalk"] = _typed_frame("crosswalk", crosswalk)
+    tables["mappings"] = _typed_frame("mappings", sssom_table(pairs, tables["nodes"]))
+    return sort_tables(tables)
+
+
+def _typed_frame(name: str, frame: pd.DataFrame) -> pd.DataFrame:
+    return typed_table(name, [{str(k): v for k, v in r.items()} for r in frame.to_dict("records")])
 
 
 def build(
