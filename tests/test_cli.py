@@ -19,8 +19,11 @@ def test_build_writes_the_tables_with_progress(tmp_path: Path):
     assert "[1/5] parsing nantong.txt" in result.output
     assert sorted(p.name for p in tmp_path.iterdir()) == [
         "assignments.csv",
+        "categories.csv",
+        "crosswalk.csv",
         "data_issues.csv",
         "departments.csv",
+        "mappings.sssom.tsv",
         "nodes.csv",
         "rules.csv",
         "schema.json",

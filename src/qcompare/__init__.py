@@ -8,6 +8,9 @@ The pipeline, one module per stage:
 ``departments`` department cells → mentions → canonical departments (registry)
 ``weights``     effective points of every leaf
 ``graph``       responsibility graph, load and concentration metrics
+``ontology``    labels on the three facets (rules, model, manual overrides)
+``crosswalk``   the same criterion across schemes; SSSOM-style mappings
+``coverage``    scheme × lever/domain, unique and shared concepts, the template
 ``tables``      records → typed, sorted tables; CSV in and out
 ``schema``      pandera schemas, checked before anything is written
 ``build``       raw files → validated ``data/normalized``
@@ -30,11 +33,13 @@ from qcompare.departments import split_departments
 from qcompare.graph import concentration, department_load, responsibility_graph
 from qcompare.plotting import (
     plot_co_assignment,
+    plot_heatmap,
     plot_hierarchies,
     plot_hierarchy,
     plot_load_bars,
     plot_lorenz,
     plot_share_comparison,
+    plot_upset,
     use_cjk_font,
 )
 from qcompare.reader import read_blocks
@@ -48,11 +53,13 @@ __all__ = [
     "department_load",
     "load_tables",
     "plot_co_assignment",
+    "plot_heatmap",
     "plot_hierarchies",
     "plot_hierarchy",
     "plot_load_bars",
     "plot_lorenz",
     "plot_share_comparison",
+    "plot_upset",
     "quality_findings",
     "read_blocks",
     "responsibility_graph",

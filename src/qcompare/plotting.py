@@ -36,11 +36,13 @@ __all__ = [
     "fit_label",
     "missing_glyphs",
     "plot_co_assignment",
+    "plot_heatmap",
     "plot_hierarchies",
     "plot_hierarchy",
     "plot_load_bars",
     "plot_lorenz",
     "plot_share_comparison",
+    "plot_upset",
     "use_cjk_font",
 ]
 
@@ -310,3 +312,53 @@ def plot_share_comparison(shares: pd.DataFrame, ax: Axes) -> Axes:
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
     return ax
+
+
+# --- coverage figures --------------------------------------------------------
+
+
+def plot_heatmap(matrix: pd.DataFrame, ax: Axes, fmt: str = "d", title: str = "", cmap: str = "Blues") -> Axes:
+    """A labelled heatmap (seaborn) of a scheme × category table."""
+    import seaborn as sns
+
+    use_cjk_font()
+    sns.heatmap(matrix, annot=True, fmt=fmt, cmap=cmap, cbar=False, linewidths=0.5, ax=ax, annot_kws={"fontsize": 8})
+    ax.set_title(title)
+    ax.tick_params(axis="x", rotation=45, labelsize=8)
+    ax.tick_params(axis="y", rotation=0, labelsize=8)
+    return ax
+
+
+def plot_upset(membership: pd.DataFrame, top: int = 15) -> Figure:
+    """UpSet-style figure: how many concepts each combination of schemes shares.
+
+    Bars count the concepts found in exactly that combination of schemes
+    (the dots below each bar); the ``top`` most frequent combinations are shown.
+    """
+    use_cjk_font()
+    present = membership > 0
+    combos = present.apply(lambda row: tuple(row.index[row]), axis=1)
+    counts = combos.value_counts()
+    counts = counts.sort_values(ascending=False, kind="stable").head(top)
+    schemes = list(membership.columns)
+    fig, (bars, dots) = plt.subplots(
+        2, 1, figsize=(max(8.0, 0.55 * len(counts) + 3), 6.5), gridspec_kw={"height_ratios": [2, 1.4]}, sharex=True
+    )
+    x = range(len(counts))
+    bars.bar(x, counts.to_numpy(), color="#34495e")
+    for xi, value in zip(x, counts.to_numpy(), strict=True):
+        bars.text(xi, value, str(value), ha="center", va="bottom", fontsize=8)
+    bars.set_ylabel("concepts")
+    bars.spines[["top", "right"]].set_visible(False)
+    for xi, combo in zip(x, counts.index, strict=True):
+        ys = [schemes.index(s) for s in combo]
+        dots.scatter([xi] * len(schemes), range(len(schemes)), color="#d0d3d4", s=30)
+        dots.scatter([xi] * len(ys), ys, color="#34495e", s=40)
+        if len(ys) > 1:
+            dots.plot([xi, xi], [min(ys), max(ys)], color="#34495e", linewidth=1.5)
+    dots.set_yticks(range(len(schemes)), schemes, fontsize=8)
+    dots.set_xticks([])
+    dots.invert_yaxis()
+    dots.spines[["top", "right", "bottom"]].set_visible(False)
+    fig.tight_layout()
+    return fig
