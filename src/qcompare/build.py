@@ -20,7 +20,9 @@ from qcompare.ontology import label_nodes, load_evaluation_set
 from qcompare.parsers import PARSERS
 from qcompare.paths import normalized_dir, raw_dir
 from qcompare.raw import RawFileError, read_manifest, read_raw
+from qcompare.rules import parse_rules_table
 from qcompare.tables import records_to_tables, sort_tables, typed_table, write_tables
+from qcompare.targets import normalize_targets
 
 __all__ = ["build", "build_tables", "parse_documents"]
 
@@ -52,6 +54,14 @@ def build_tables(directory: Path | None = None, progress: Progress | None = None
     if progress:
         progress("resolving department names against data/reference/departments.csv")
     tables = resolve_assignments(tables)
+    if progress:
+        progress("parsing scoring rules into their machine form")
+    tables["rules"], rule_issues = parse_rules_table(tables)
+    if rule_issues:
+        tables["data_issues"] = pd.concat(
+            [tables["data_issues"], typed_table("data_issues", rule_issues)], ignore_index=True
+        )
+    tables["targets"] = _typed_frame("targets", normalize_targets(tables))
     if progress:
         progress("labelling nodes on the ontology's three facets")
     tables["categories"] = _typed_frame("categories", label_nodes(tables, manual=load_evaluation_set()))

@@ -92,6 +92,8 @@ DATA_ISSUE_KINDS = [
     "unexpected_value",
     "unparsed_text",
     "unknown_department",
+    "unparsed_rule",
+    "rule_points_mismatch",
     "private_use_removed",
     "year_not_stated",
 ]
@@ -205,6 +207,7 @@ SCHEMAS: dict[str, pa.DataFrameSchema] = {
             "value": pa.Column(float, nullable=True),
             "unit": _text(nullable=True),
             "raw": _text(),
+            "source": _choice(["target list", "goal text", "scoring rule"]),
             "raw_ref": _raw_ref(),
         },
         strict=True,
