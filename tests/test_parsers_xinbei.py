@@ -55,7 +55,11 @@ def test_xinbei_goals_keep_every_goal_as_a_target_text(tables):
     # （一）产品质量目标 L25 holds goals 1–8 (L26 … L40)
     assert nodes[nodes["parent_id"] == "xinbei_goals:2.1"]["code"].tolist() == [str(n) for n in range(1, 9)]
     targets = tables["targets"][tables["targets"]["scheme_id"] == "xinbei_goals"]
-    assert len(targets) == 8 + 4  # goals 1–8 and the paragraphs of （二）…（五）
+    printed = targets[targets["metric"].isna() & (targets["source"] == "goal text")]
+    assert len(printed) == 8 + 4  # goals 1–8 and the paragraphs of （二）…（五）
+    # the thresholds inside them are extracted as rows of their own: ≥92% and ≥90% (xinbei.txt:L28)
+    goal_2 = targets[(targets["node_id"] == "xinbei_goals:2.1.2") & targets["metric"].notna()]
+    assert sorted(goal_2["value"]) == [90.0, 92.0, 100.0]
     assert "万台设备事故率、死亡率不超过0.45" in nodes.loc["xinbei_goals:2.5", "text"]  # L53
 
 

@@ -206,6 +206,7 @@ class SchemeBuilder:
                 "value": value,
                 "unit": unit,
                 "raw": raw,
+                "source": "target list" if value is not None else "goal text",
                 "raw_ref": ref,
             }
         )

@@ -89,7 +89,12 @@ def node_evidence_text(tables: Mapping[str, pd.DataFrame]) -> pd.Series:
     node whose title the export lost, its scoring text and its children."""
     nodes = tables["nodes"]
     rules = tables["rules"].groupby("node_id")["rule_text"].agg(" ".join)
-    targets = tables["targets"].groupby("node_id")["raw"].agg(" ".join)
+    printed = tables["targets"]
+    if "source" in printed:  # the printed targets, not the thresholds extracted from them or from rules
+        printed = printed[
+            (printed["source"] == "target list") | (printed["source"] == "goal text") & printed["metric"].isna()
+        ]
+    targets = printed.groupby("node_id")["raw"].agg(" ".join)
     children = nodes.dropna(subset=["parent_id"]).groupby("parent_id")["text"].agg(lambda s: " ".join(s.dropna()))
     out = {}
     for row in nodes.itertuples(index=False):
