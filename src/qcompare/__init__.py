@@ -11,6 +11,9 @@ The pipeline, one module per stage:
 ``ontology``    labels on the three facets (rules, model, manual overrides)
 ``crosswalk``   the same criterion across schemes; SSSOM-style mappings
 ``coverage``    scheme × lever/domain, unique and shared concepts, the template
+``rules``       scoring texts → runnable rules; ``points_kept``
+``targets``     thresholds under one metric name across schemes
+``strictness``  all-or-nothing share, shortfall losses, vetoes, verification, simulation
 ``tables``      records → typed, sorted tables; CSV in and out
 ``schema``      pandera schemas, checked before anything is written
 ``build``       raw files → validated ``data/normalized``
@@ -38,12 +41,15 @@ from qcompare.plotting import (
     plot_hierarchy,
     plot_load_bars,
     plot_lorenz,
+    plot_score_curves,
     plot_share_comparison,
+    plot_stacked_shares,
     plot_upset,
     use_cjk_font,
 )
 from qcompare.reader import read_blocks
 from qcompare.report import quality_findings, scheme_overview
+from qcompare.rules import parse_rule, points_kept, points_kept_many
 from qcompare.tables import load_tables
 
 __all__ = [
@@ -52,14 +58,19 @@ __all__ = [
     "concentration",
     "department_load",
     "load_tables",
+    "parse_rule",
     "plot_co_assignment",
     "plot_heatmap",
     "plot_hierarchies",
     "plot_hierarchy",
     "plot_load_bars",
     "plot_lorenz",
+    "plot_score_curves",
     "plot_share_comparison",
+    "plot_stacked_shares",
     "plot_upset",
+    "points_kept",
+    "points_kept_many",
     "quality_findings",
     "read_blocks",
     "responsibility_graph",

@@ -24,6 +24,7 @@ from typing import Any
 
 import matplotlib as mpl
 import matplotlib.pyplot as plt
+import numpy as np
 import pandas as pd
 from matplotlib import font_manager
 from matplotlib.axes import Axes
@@ -41,7 +42,9 @@ __all__ = [
     "plot_hierarchy",
     "plot_load_bars",
     "plot_lorenz",
+    "plot_score_curves",
     "plot_share_comparison",
+    "plot_stacked_shares",
     "plot_upset",
     "use_cjk_font",
 ]
@@ -362,3 +365,43 @@ def plot_upset(membership: pd.DataFrame, top: int = 15) -> Figure:
     dots.spines[["top", "right", "bottom"]].set_visible(False)
     fig.tight_layout()
     return fig
+
+
+# --- weights and strictness figures -------------------------------------------
+
+
+def plot_stacked_shares(shares: pd.DataFrame, ax: Axes, title: str = "") -> Axes:
+    """Horizontal stacked bars: one bar per scheme (rows), one segment per
+    category (columns), each segment labelled when it is wide enough."""
+    use_cjk_font()
+    palette = plt.get_cmap("tab20")
+    left = np.zeros(len(shares))
+    for k, column in enumerate(shares.columns):
+        values = shares[column].fillna(0).to_numpy(dtype=float)
+        ax.barh(shares.index, values, left=left, color=palette(k % 20), label=str(column), edgecolor="white")
+        for y, (start, width) in enumerate(zip(left, values, strict=True)):
+            if width >= 0.06:
+                ax.text(start + width / 2, y, f"{width:.0%}", ha="center", va="center", fontsize=7)
+        left += values
+    ax.set_xlim(0, 1)
+    ax.set_title(title)
+    ax.legend(fontsize=7, ncol=1, bbox_to_anchor=(1.01, 1), loc="upper left")
+    ax.invert_yaxis()
+    ax.spines[["top", "right"]].set_visible(False)
+    return ax
+
+
+def plot_score_curves(simulation: pd.DataFrame, ax: Axes) -> Axes:
+    """Score (share of base points) against attainment level, one line per scheme."""
+    use_cjk_font()
+    for scheme_id, group in simulation.groupby("scheme_id", sort=True):
+        group = group.sort_values("level")
+        ax.plot(group["level"], group["score_share"], marker="o", markersize=3, label=scheme_id)
+    ax.plot([0, 1], [0, 1], color="black", linestyle="--", linewidth=0.8, label="score = attainment")
+    ax.set_xlabel("attainment level (1 = everything attained)")
+    ax.set_ylabel("score, share of base points")
+    ax.set_xlim(1.02, -0.02)
+    ax.set_ylim(-0.02, 1.02)
+    ax.legend(fontsize=8)
+    ax.spines[["top", "right"]].set_visible(False)
+    return ax

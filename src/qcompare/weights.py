@@ -19,9 +19,12 @@ among that node's leaves.  Leaves under no scored node get none (NaN).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
+import numpy as np
 import pandas as pd
 
-__all__ = ["effective_points", "leaves"]
+__all__ = ["area_shares", "effective_points", "leaf_weights", "leaves"]
 
 
 def leaves(nodes: pd.DataFrame) -> pd.Series:
@@ -55,3 +58,61 @@ def effective_points(nodes: pd.DataFrame) -> pd.Series:
         for leaf, anchor in owner.items()
     }
     return pd.Series(values, dtype=float, name="effective_points")
+
+
+def _base_total(nodes: pd.DataFrame) -> pd.Series:
+    top = nodes[(nodes["level"] == 1) & ~nodes["is_bonus"] & ~nodes["is_veto"]]
+    return top.groupby("scheme_id")["points"].sum(min_count=1)
+
+
+def area_shares(tables: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
+    """Each scored scheme's top-level areas as shares of its base points,
+    with the bonus available and whether a veto exists as separate columns.
+
+    Long format: scheme_id, area (code and title), points, share.
+    """
+    nodes = tables["nodes"]
+    schemes = tables["schemes"].set_index("scheme_id")
+    top = nodes[(nodes["level"] == 1) & nodes["points"].notna() & ~nodes["is_bonus"] & ~nodes["is_veto"]]
+    total = top.groupby("scheme_id")["points"].transform("sum")
+    out = pd.DataFrame(
+        {
+            "scheme_id": top["scheme_id"],
+            "area": [
+                (f"{c} {t}" if isinstance(c, str) else str(t))[:16]
+                for c, t in zip(top["code"], top["title"], strict=True)
+            ],
+            "points": top["points"],
+            "share": top["points"] / total,
+            "bonus_available": top["scheme_id"].map(schemes["bonus_cap"]),
+            "has_veto": top["scheme_id"].map(schemes["has_veto"]),
+        }
+    )
+    return out.reset_index(drop=True)
+
+
+def leaf_weights(tables: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
+    """Effective weight of every scored leaf: its effective points as a share
+    of its scheme's base points (bonus leaves carry their points but no base
+    weight)."""
+    nodes = tables["nodes"]
+    frames = []
+    for scheme_id, group in nodes.groupby("scheme_id", sort=True):
+        points = effective_points(group).dropna()
+        if points.empty:
+            continue
+        info = group.set_index("node_id").loc[points.index]
+        base = points[~info["is_bonus"].astype(bool)].sum()
+        frames.append(
+            pd.DataFrame(
+                {
+                    "scheme_id": scheme_id,
+                    "node_id": points.index,
+                    "title": info["title"].to_numpy(),
+                    "effective_points": points.to_numpy(),
+                    "weight": np.where(info["is_bonus"].astype(bool), 0.0, points.to_numpy() / base),
+                    "is_bonus": info["is_bonus"].to_numpy(),
+                }
+            )
+        )
+    return pd.concat(frames, ignore_index=True)

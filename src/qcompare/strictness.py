@@ -1,0 +1,216 @@
+"""How hard each scheme is to score well in, from its runnable rules.
+
+* :func:`rule_summary` — one row per scored rule: type, points, whether it is
+  all-or-nothing, whether it is quantitative, how it is verified.
+* :func:`all_or_nothing_share` — share of a scheme's base points that a
+  single failure loses entirely (two tiers, full and nothing; or a
+  condition that costs every point).
+* :func:`shortfall_losses` — points lost on quantitative items at a given
+  shortfall (1, 2, 5 percentage points below target).  Rules written as a
+  completion ratio are read at ``target_pct`` (the completion of a rate
+  target of 95% missed by 2 points is 93/95).
+* :func:`veto_scope` — what each veto covers and what it does.
+* :func:`verification_shares` — share of points verified only by reports and
+  files, by on-site checks, or by data.
+* :func:`simulate` — a city at one attainment level scored under every
+  scheme, and the curve as attainment falls.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from qcompare.rules import points_kept
+from qcompare.tables import records
+
+__all__ = [
+    "all_or_nothing_share",
+    "attainment_profile",
+    "rule_summary",
+    "shortfall_losses",
+    "simulate",
+    "verification_class",
+    "verification_shares",
+    "veto_scope",
+]
+
+_ON_SITE = re.compile(r"现场|随机抽查|群众走访|抽查")
+_DATA = re.compile(r"数据|测评")
+_FILES = re.compile(r"汇报|文件|资料|报告|记录|影像|纪要")
+
+
+def verification_class(text: str | None) -> str:
+    """``on_site``, ``data``, ``reports_files`` or ``unstated``.
+
+    >>> [verification_class(t) for t in ("听取汇报查阅文件", "查阅文件现场检查", "调取权威机构数据", None)]
+    ['reports_files', 'on_site', 'data', 'unstated']
+    """
+    if not isinstance(text, str) or not text:
+        return "unstated"
+    if _ON_SITE.search(text):
+        return "on_site"
+    if _DATA.search(text):
+        return "data"
+    if _FILES.search(text):
+        return "reports_files"
+    return "unstated"
+
+
+def _is_all_or_nothing(machine: Mapping[str, Any]) -> bool:
+    if machine["type"] == "all_or_nothing":
+        return True
+    tiers: list[float] = machine.get("tiers") or []
+    return len(tiers) == 2 and tiers[-1] == 0
+
+
+def rule_summary(tables: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
+    """One row per rule of a scored node (bonus and veto rules included)."""
+    nodes = tables["nodes"].set_index("node_id")
+    rows = []
+    for rule in records(tables["rules"]):
+        machine = json.loads(rule["machine"])
+        node = nodes.loc[rule["node_id"]]
+        verification = node["verification"]
+        if not isinstance(verification, str) and re.match(r"查看相关文件和资料", rule["rule_text"]):
+            verification = "查看相关文件和资料"
+        rows.append(
+            {
+                "scheme_id": rule["scheme_id"],
+                "node_id": rule["node_id"],
+                "rule_type": machine["type"],
+                "points": 0.0 if pd.isna(node["points"]) else float(node["points"]),
+                "is_bonus": bool(node["is_bonus"]),
+                "is_veto": bool(node["is_veto"]),
+                "all_or_nothing": _is_all_or_nothing(machine),
+                "quantitative": any(k in machine for k in ("bands", "linear", "rank")),
+                "verification": verification_class(verification),
+                "machine": machine,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def _base(summary: pd.DataFrame) -> pd.DataFrame:
+    return summary[~summary["is_bonus"] & ~summary["is_veto"]]
+
+
+def all_or_nothing_share(tables: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
+    """Per scheme: base points under rules, and the share that is all-or-nothing."""
+    base = _base(rule_summary(tables))
+    base = base.assign(all_or_nothing_points=base["points"].where(base["all_or_nothing"], 0.0))
+    grouped = base.groupby("scheme_id")
+    out = pd.DataFrame(
+        {
+            "points_with_rules": grouped["points"].sum(),
+            "all_or_nothing_points": grouped["all_or_nothing_points"].sum(),
+        }
+    )
+    out["all_or_nothing_share"] = out["all_or_nothing_points"] / out["points_with_rules"]
+    return out
+
+
+def shortfall_losses(
+    tables: Mapping[str, pd.DataFrame], shortfalls: Iterable[float] = (1, 2, 5), target_pct: float = 95.0
+) -> pd.DataFrame:
+    """Points lost on every quantitative rule at each shortfall, per rule."""
+    base = _base(rule_summary(tables))
+    quantitative = base[base["quantitative"]]
+    rows = []
+    for rule in records(quantitative):
+        machine = rule["machine"]
+        row = {"scheme_id": rule["scheme_id"], "node_id": rule["node_id"], "points": rule["points"]}
+        for s in shortfalls:
+            completion = (target_pct - s) / target_pct
+            kept = points_kept(machine, {"shortfall_pp": s, "completion": completion})
+            row[f"lost_at_{s:g}pp"] = rule["points"] - kept
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def veto_scope(tables: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
+    """Every veto: its scheme, trigger and effect."""
+    summary = rule_summary(tables)
+    vetoes = summary[summary["rule_type"] == "veto"]
+    rules = tables["rules"].set_index("node_id")["rule_text"]
+    rows = []
+    for row in records(vetoes):
+        text = str(rules[row["node_id"]])
+        effect = "D级 (lowest grade)" if "D级" in text else ("未完成 (not completed)" if "未完成" in text else "")
+        rows.append(
+            {
+                "scheme_id": row["scheme_id"],
+                "node_id": row["node_id"],
+                "trigger": text.split("\n")[0][:60],
+                "effect": effect,
+                "scope": "the whole assessment result",
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def verification_shares(tables: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
+    """Per scheme: share of base points by how they are verified."""
+    base = _base(rule_summary(tables))
+    table = base.pivot_table(index="scheme_id", columns="verification", values="points", aggfunc="sum", fill_value=0.0)
+    return table.div(table.sum(axis=1), axis=0)
+
+
+def attainment_profile(level: float, shortfall_at_zero: float = 20.0, rank_at_zero: float = 30.0) -> dict[str, Any]:
+    """The attainment fields for one overall level (1 = everything attained,
+    0 = nothing): requirements met ``level``; shortfall below target
+    ``(1 − level) × shortfall_at_zero`` points; completion ``level``; rank
+    ``1 + (1 − level) × rank_at_zero``; incidents ``round(3 × (1 − level))``.
+    Tiers are handled in :func:`simulate`.
+
+    >>> attainment_profile(1.0)["shortfall_pp"], attainment_profile(0.5)["rank"]
+    (0.0, 16.0)
+    """
+    gap = 1.0 - level
+    return {
+        "met": level,
+        "shortfall_pp": gap * shortfall_at_zero,
+        "completion": level,
+        "rank": 1.0 + gap * rank_at_zero,
+        "incidents": round(3 * gap),
+        "failed_deductions": gap,
+    }
+
+
+def simulate(
+    tables: Mapping[str, pd.DataFrame],
+    levels: Iterable[float] = tuple(np.linspace(1.0, 0.0, 21)),
+    shortfall_at_zero: float = 20.0,
+    rank_at_zero: float = 30.0,
+) -> pd.DataFrame:
+    """Score a city at each attainment level under every scored scheme.
+
+    Returns one row per scheme and level with the score as a share of the
+    scheme's base points (bonus and veto left out).  Tiered rules reach the
+    tier nearest the level (level 1 → best tier, 0 → last).
+    """
+    base = _base(rule_summary(tables))
+    rows = []
+    for level in levels:
+        profile = attainment_profile(float(level), shortfall_at_zero, rank_at_zero)
+        for scheme_id, group in base.groupby("scheme_id", sort=True):
+            kept = 0.0
+            for rule in records(group):
+                machine = rule["machine"]
+                attainment = dict(profile)
+                if "tiers" in machine:
+                    attainment["tier"] = round((1 - float(level)) * (len(machine["tiers"]) - 1))
+                kept += points_kept(machine, attainment)
+            rows.append(
+                {
+                    "scheme_id": scheme_id,
+                    "level": round(float(level), 4),
+                    "score_share": kept / group["points"].sum(),
+                }
+            )
+    return pd.DataFrame(rows)
