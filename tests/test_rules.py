@@ -115,3 +115,12 @@ def test_parsing_any_text_never_fails_and_stays_within_bounds(text, points):
     assert kept >= 0
     if rule["type"] not in ("bonus",) and "bonus" not in rule:
         assert kept <= points + 1e-9
+
+
+def test_parse_report_gives_a_share_per_scheme(tables):
+    from qcompare.rules import parse_report
+
+    report = parse_report(tables)
+    assert set(report.index) == {"changzhou", "ezhou", "nantong", "xinbei_departments", "xinbei_towns"}
+    assert report["texts"].sum() == len(tables["rules"]) == 93
+    assert (report["share_parsed"] >= 0.95).all()

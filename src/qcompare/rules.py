@@ -464,3 +464,13 @@ def parse_rules_table(tables: Mapping[str, pd.DataFrame]) -> tuple[pd.DataFrame,
     rules["max_points"] = pd.Series(maxima, index=rules.index, dtype=float)
     rules["machine"] = machines
     return rules, issues
+
+
+def parse_report(tables: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
+    """Per scheme: scoring texts, how many parsed completely, and the share."""
+    rules = tables["rules"]
+    unparsed = set(tables["data_issues"].query("kind == 'unparsed_rule'")["node_id"])
+    frame = rules.assign(parsed=~rules["node_id"].isin(unparsed))
+    out = frame.groupby("scheme_id").agg(texts=("node_id", "size"), parsed=("parsed", "sum"))
+    out["share_parsed"] = out["parsed"] / out["texts"]
+    return out
