@@ -50,6 +50,7 @@ __all__ = [
     "parse_rules_table",
     "points_kept",
     "points_kept_many",
+    "stated_maximum",
 ]
 
 RULE_TYPES_BY_PRECEDENCE = (
@@ -406,6 +407,27 @@ def points_kept(machine: Mapping[str, Any] | str, attainment: Mapping[str, Any] 
     if "bonus" in rule and kind != "bonus":
         kept += sum(b["points"] for b in rule["bonus"]) * float(a["bonus_units"])
     return float(kept)
+
+
+def stated_maximum(machine: Mapping[str, Any] | str) -> float | None:
+    """The most a rule's own text awards (its top tier, the sum of its parts,
+    the points for a top rank), or ``None`` when the text states no amount.
+    :func:`points_kept` caps at ``max``; this is what the text says before
+    that cap, so a rule worth more than its node can be noticed.
+
+    >>> stated_maximum(parse_rule("出台的得3分;未出台的得0分。", 2))
+    3.0
+    >>> stated_maximum(parse_rule("由考核组评分。", 2)) is None
+    True
+    """
+    rule: Mapping[str, Any] = json.loads(machine) if isinstance(machine, str) else machine
+    if "rank" in rule:
+        return float(rule["rank"]["points"])
+    if "tiers" in rule:
+        return float(max(rule["tiers"]))
+    if "parts" in rule:
+        return float(sum(p["points"] for p in rule["parts"]))
+    return None
 
 
 def points_kept_many(rules: Iterable[Mapping[str, Any] | str], field: str, values: Iterable[float]) -> np.ndarray:
