@@ -14,13 +14,14 @@ The pipeline, one module per stage:
 ``rules``       scoring texts → runnable rules; ``points_kept``
 ``targets``     thresholds under one metric name across schemes
 ``strictness``  all-or-nothing share, shortfall losses, vetoes, verification, simulation
+``draft``       a county draft from the five; checks; Excel and Word in and out
 ``tables``      records → typed, sorted tables; CSV in and out
 ``schema``      pandera schemas, checked before anything is written
 ``build``       raw files → validated ``data/normalized``
 ``accounting``  proof that every raw line landed in some table
 ``plotting``    figures with Chinese labels (Noto Sans CJK SC)
 ``report``      tables for the notebooks; papermill execution
-``cli``         ``qcompare build | report | check``
+``cli``         ``qcompare build | report | check | load | graph | draft | check-draft``
 
 Most users need only :func:`load_tables` (the committed normalized data)
 and the functions re-exported below.  To add a public function, define it
@@ -33,6 +34,7 @@ from __future__ import annotations
 from qcompare.accounting import unaccounted_lines
 from qcompare.build import build, build_tables
 from qcompare.departments import split_departments
+from qcompare.draft import DraftParameters, build_draft, check_draft
 from qcompare.graph import concentration, department_load, responsibility_graph
 from qcompare.plotting import (
     plot_co_assignment,
@@ -53,8 +55,11 @@ from qcompare.rules import parse_rule, points_kept, points_kept_many
 from qcompare.tables import load_tables
 
 __all__ = [
+    "DraftParameters",
     "build",
+    "build_draft",
     "build_tables",
+    "check_draft",
     "concentration",
     "department_load",
     "load_tables",
@@ -80,4 +85,4 @@ __all__ = [
     "use_cjk_font",
 ]
 
-__version__ = "0.1.0"
+__version__ = "0.5.0"

@@ -1,0 +1,183 @@
+"""The county draft: it passes its checks, each check can fail, and it
+survives Excel and Word."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from qcompare.draft import Draft, DraftParameters, build_draft, check_draft, export_docx, export_xlsx, read_xlsx
+
+
+@pytest.fixture(scope="module")
+def draft(committed) -> Draft:
+    return build_draft(committed, DraftParameters(county="示范县"))
+
+
+def _failed(d: Draft) -> dict[str, str]:
+    return {c.name: c.message for c in check_draft(d) if not c.passed}
+
+
+def test_default_draft_passes_every_check_and_its_load_cap_holds(draft):
+    assert _failed(draft) == {}
+    scored = draft.items[~draft.items["is_bonus"] & ~draft.items["is_veto"]]
+    shares = scored.groupby("lead")["points"].sum() / scored["points"].sum()
+    assert shares.max() <= draft.parameters.max_lead_share
+    assert scored["points"].sum() == 100
+
+
+def test_every_line_carries_provenance(draft):
+    scored = draft.items[~draft.items["is_bonus"] & ~draft.items["is_veto"]]
+    assert (scored["sources"].str.len() > 0).all()
+    # each item appears in at least min_schemes schemes
+    assert all(len({s.split(":")[0] for s in src.split(", ")}) >= 3 for src in scored["sources"])
+
+
+def _broken(draft: Draft, **changes) -> Draft:
+    return Draft(draft.parameters, draft.items.copy())
+
+
+def test_points_that_do_not_add_up_fail(draft):
+    broken = _broken(draft)
+    broken.items.loc[0, "points"] += 3
+    assert "points add up" in _failed(broken)
+    assert "adjust 分值" in _failed(broken)["points add up"]
+
+
+def test_an_area_whose_items_do_not_sum_to_its_label_fails(draft):
+    broken = _broken(draft)
+    first_area = broken.items.loc[0, "level1"]
+    assert first_area.endswith("分)")
+    broken.items.loc[broken.items["level1"] == first_area, "level1"] = "一、规划与政策(99分)"
+    message = _failed(broken)["areas add up"]
+    assert "一、规划与政策(99分) declares 99" in message and "make the label's (N分)" in message
+    assert "points add up" not in _failed(broken)  # the items still sum to the total
+
+
+def test_an_item_moved_between_areas_fails_both_areas(draft):
+    broken = _broken(draft)
+    areas = list(dict.fromkeys(broken.items["level1"]))
+    moved = broken.items.index[broken.items["level1"] == areas[0]][0]
+    broken.items.loc[moved, "level1"] = areas[1]
+    message = _failed(broken)["areas add up"]
+    assert areas[0] in message and areas[1] in message
+
+
+def test_an_item_without_a_lead_fails(draft):
+    broken = _broken(draft)
+    broken.items.loc[1, "lead"] = ""
+    assert "name a 牵头单位" in _failed(broken)["every item has a lead"]
+
+
+def test_a_body_over_the_load_cap_fails(draft):
+    broken = _broken(draft)
+    scored = ~broken.items["is_bonus"] & ~broken.items["is_veto"]
+    broken.items.loc[scored, "lead"] = "县市场监督管理局"
+    assert "pass the lead" in _failed(broken)["load cap"]
+
+
+def test_a_missing_veto_or_an_unbounded_bonus_fails(draft):
+    broken = _broken(draft)
+    broken.items = broken.items[~broken.items["is_veto"]].reset_index(drop=True)
+    assert "veto and bonus" in _failed(broken)
+    broken = _broken(draft)
+    index = broken.items.index[broken.items["is_bonus"]][0]
+    broken.items.loc[index, "machine"] = json.dumps({"type": "bonus", "bonus_cap": 50})
+    assert "veto and bonus" in _failed(broken)
+
+
+def test_an_uncovered_lever_fails(draft):
+    broken = Draft(
+        replace(draft.parameters, levers=[*sorted(set(draft.items["lever"]) - {""}), "funding_x"]), draft.items
+    )
+    assert "funding_x" in _failed(broken)["lever coverage"]
+
+
+def test_a_rule_that_does_not_run_fails(draft):
+    broken = _broken(draft)
+    broken.items.loc[2, "machine"] = "{not json"
+    assert "rules run" in _failed(broken)
+
+
+def test_xlsx_round_trips(draft, tmp_path: Path):
+    path = export_xlsx(draft, tmp_path / "draft.xlsx")
+    again = read_xlsx(path)
+    assert again.parameters == draft.parameters
+    assert again.items.equals(draft.items)
+
+
+def test_a_hand_edit_in_the_workbook_is_read_back_and_checked(draft, tmp_path: Path):
+    from openpyxl import load_workbook
+
+    path = export_xlsx(draft, tmp_path / "draft.xlsx")
+    workbook = load_workbook(path)
+    workbook["考核指标"]["E3"] = int(workbook["考核指标"]["E3"].value) + 1  # first item's 分值
+    workbook.save(path)
+    edited = read_xlsx(path)
+    assert edited.items.loc[0, "points"] == draft.items.loc[0, "points"] + 1
+    assert "points add up" in _failed(edited)
+
+
+def test_a_rewritten_rule_in_the_workbook_is_parsed_again(draft, tmp_path: Path):
+    from openpyxl import load_workbook
+
+    path = export_xlsx(draft, tmp_path / "draft.xlsx")
+    workbook = load_workbook(path)
+    points = int(workbook["考核指标"]["E3"].value)
+    workbook["考核指标"]["F3"] = f"按时出台规划的得{points + 1}分;未出台的得0分。"  # worth more than the item
+    workbook.save(path)
+    edited = read_xlsx(path)
+    assert json.loads(edited.items.loc[0, "machine"])["tiers"] == [points + 1.0, 0.0]
+    assert edited.items.loc[0, "level3"] in _failed(edited)["rules run"]
+
+
+def test_a_non_numeric_score_in_the_workbook_names_its_row(draft, tmp_path: Path):
+    from openpyxl import load_workbook
+
+    path = export_xlsx(draft, tmp_path / "draft.xlsx")
+    workbook = load_workbook(path)
+    workbook["考核指标"]["E4"] = "五分"
+    workbook.save(path)
+    with pytest.raises(ValueError, match=r"sheet 考核指标, row 4: 分值 '五分' is not a number"):
+        read_xlsx(path)
+
+
+def test_formula_like_text_is_neutralised(draft, tmp_path: Path):
+    from openpyxl import load_workbook
+
+    sneaky = _broken(draft)
+    sneaky.items.loc[0, "lead"] = "=HYPERLINK(1)"
+    path = export_xlsx(sneaky, tmp_path / "sneaky.xlsx")
+    assert load_workbook(path)["考核指标"]["G3"].value == "'=HYPERLINK(1)"
+    assert read_xlsx(path).items.loc[0, "lead"] == "=HYPERLINK(1)"
+
+
+@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice (soffice) is not installed on this machine")
+@pytest.mark.parametrize("suffix", [".xlsx", ".docx"])
+def test_libreoffice_converts_the_exports_without_error(draft, tmp_path: Path, suffix):
+    path = tmp_path / f"draft{suffix}"
+    (export_xlsx if suffix == ".xlsx" else export_docx)(draft, path)
+    profile = tmp_path / "profile"
+    result = subprocess.run(
+        [
+            "soffice",
+            f"-env:UserInstallation=file://{profile}",
+            "--headless",
+            "--convert-to",
+            "pdf",
+            "--outdir",
+            str(tmp_path / "pdf"),
+            str(path),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "pdf" / "draft.pdf").stat().st_size > 1000
