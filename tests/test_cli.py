@@ -72,3 +72,40 @@ def test_graph_writes_graphml_and_gexf(tmp_path: Path):
         "responsibility.gexf",
         "responsibility.graphml",
     ]
+
+
+def test_draft_writes_the_workbook_and_document_and_reports_every_check(tmp_path: Path):
+    out, docx = tmp_path / "draft.xlsx", tmp_path / "draft.docx"
+    result = runner.invoke(app, ["draft", "--county", "示范县", "--out", str(out), "--docx", str(docx)])
+    assert result.exit_code == 0, result.output
+    assert out.exists() and docx.exists()
+    assert result.output.count("ok  ") == 7 and "FAIL" not in result.output
+
+
+def test_draft_rejects_an_unknown_strictness(tmp_path: Path):
+    result = runner.invoke(app, ["draft", "--strictness", "harsh", "--out", str(tmp_path / "d.xlsx")])
+    assert result.exit_code == 2
+    assert "strictness must be lenient, median or strict, not 'harsh'" in result.output
+    assert not (tmp_path / "d.xlsx").exists()
+
+
+def test_check_draft_fails_a_hand_edited_workbook_and_says_what_to_change(tmp_path: Path):
+    from openpyxl import load_workbook
+
+    out = tmp_path / "draft.xlsx"
+    assert runner.invoke(app, ["draft", "--out", str(out)]).exit_code == 0
+    assert runner.invoke(app, ["check-draft", str(out)]).exit_code == 0
+    workbook = load_workbook(out)
+    workbook["考核指标"]["G3"] = None  # the designer clears a 牵头单位
+    workbook.save(out)
+    result = runner.invoke(app, ["check-draft", str(out)])
+    assert result.exit_code == 1
+    assert "FAIL every item has a lead: name a 牵头单位 for 1." in result.output
+
+
+def test_check_draft_rejects_a_file_that_is_not_a_draft_workbook(tmp_path: Path):
+    bogus = tmp_path / "notes.xlsx"
+    bogus.write_text("not a workbook", encoding="utf-8")
+    result = runner.invoke(app, ["check-draft", str(bogus)])
+    assert result.exit_code == 2
+    assert "cannot read it as a qcompare draft workbook" in result.output

@@ -6,6 +6,8 @@
                      and that the committed data is current
 ``qcompare load``    print the load table (who carries how much)
 ``qcompare graph``   export the responsibility graph as GraphML and GEXF
+``qcompare draft``   draft a county scheme, check it, write .xlsx / .docx
+``qcompare check-draft``  check a (hand-edited) draft workbook
 
 Errors in the input (a changed raw file, a row of the wrong shape) end
 with a one-line message naming the file, the line and what was expected,
@@ -15,14 +17,18 @@ and exit status 2, never a traceback.
 from __future__ import annotations
 
 import tempfile
+import zipfile
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from qcompare.parsers import ParseError
 from qcompare.raw import RawFileError
 from qcompare.schema import TableValidationError
+
+if TYPE_CHECKING:
+    from qcompare.draft import CheckResult
 
 __all__ = ["app", "main"]
 
@@ -102,6 +108,71 @@ def graph(
     written = export_graph(G, out / "responsibility") + export_graph(co_assignment_graph(G), out / "co_assignment")
     for path in written:
         typer.echo(f"wrote {path}")
+
+
+@app.command()
+def draft(
+    county: Annotated[str, typer.Option(help="the county's name, e.g. 某县")] = "某县",
+    out: Annotated[Path, typer.Option(help="the workbook to write (.xlsx)")] = Path("draft.xlsx"),
+    docx: Annotated[Path | None, typer.Option(help="also write a Word table (.docx)")] = None,
+    total_points: Annotated[int, typer.Option(help="base points of the scheme")] = 100,
+    min_schemes: Annotated[int, typer.Option(help="a criterion must appear in at least this many schemes")] = 3,
+    max_lead_share: Annotated[float, typer.Option(help="most of the points one body may lead")] = 0.4,
+    strictness: Annotated[str, typer.Option(help="lenient, median or strict scoring rules")] = "median",
+    bonus_cap: Annotated[int, typer.Option(help="cap of the bonus points")] = 5,
+    lever: Annotated[list[str] | None, typer.Option(help="levers to cover (repeat); default all")] = None,
+) -> None:
+    """Draft a county scheme, check it, and write it as .xlsx (and .docx)."""
+    from qcompare.draft import DraftParameters, build_draft, check_draft, export_docx, export_xlsx
+    from qcompare.tables import load_tables
+
+    try:
+        parameters = DraftParameters(
+            county=county,
+            total_points=total_points,
+            levers=lever or None,
+            min_schemes=min_schemes,
+            max_lead_share=max_lead_share,
+            strictness=strictness,
+            bonus_cap=bonus_cap,
+        )
+        result = build_draft(load_tables(), parameters)
+    except ValueError as err:
+        _fail(err)
+        return
+    for note in result.notes:
+        typer.echo(f"note: {note}")
+    passed = _print_checks(check_draft(result))
+    typer.echo(f"wrote {export_xlsx(result, out)}")
+    if docx is not None:
+        typer.echo(f"wrote {export_docx(result, docx)}")
+    if not passed:
+        raise typer.Exit(code=1)
+
+
+@app.command("check-draft")
+def check_draft_command(
+    workbook: Annotated[Path, typer.Argument(help="a workbook written by 'qcompare draft', edited or not")],
+) -> None:
+    """Check a (hand-edited) draft workbook; exit status 1 if a check fails."""
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    from qcompare.draft import check_draft, read_xlsx
+
+    try:
+        result = read_xlsx(workbook)
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile, InvalidFileException) as err:
+        _fail(ValueError(f"{workbook}: cannot read it as a qcompare draft workbook ({err})"))
+        return
+    if not _print_checks(check_draft(result)):
+        raise typer.Exit(code=1)
+
+
+def _print_checks(results: list[CheckResult]) -> bool:
+    """Print one line per check; whether all passed."""
+    for result in results:
+        typer.echo(f"{'ok  ' if result.passed else 'FAIL'} {result.name}: {result.message}")
+    return all(result.passed for result in results)
 
 
 @app.command()
