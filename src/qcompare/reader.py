@@ -48,6 +48,8 @@ __all__ = [
     "Cell",
     "FreeLine",
     "Row",
+    "iter_free_lines",
+    "iter_rows",
     "read_blocks",
     "source_lines",
     "split_lines",
@@ -230,7 +232,22 @@ def source_lines(text: str) -> Iterator[tuple[int, str]]:
 
 
 def iter_rows(blocks: Iterable[Block]) -> Iterator[Row]:
-    """Only the rows of a block list."""
+    """Only the rows of a block list.
+
+    >>> [row.first_line for row in iter_rows(read_blocks("标题\\n\\ta\\tb\\n"))]
+    [2]
+    """
     for block in blocks:
         if isinstance(block, Row):
+            yield block
+
+
+def iter_free_lines(blocks: Iterable[Block]) -> Iterator[FreeLine]:
+    """Only the free lines (text outside the table) of a block list.
+
+    >>> [line.text for line in iter_free_lines(read_blocks("标题\\n\\ta\\tb\\n"))]
+    ['标题']
+    """
+    for block in blocks:
+        if isinstance(block, FreeLine):
             yield block

@@ -30,7 +30,7 @@ from qcompare.parsers.common import (
     report_unparsed,
     split_declared_points,
 )
-from qcompare.reader import Cell, FreeLine, Row, read_blocks
+from qcompare.reader import Cell, Row, iter_free_lines, iter_rows, read_blocks
 from qcompare.text import clean_text
 
 __all__ = ["parse_ezhou"]
@@ -57,8 +57,8 @@ def parse_ezhou(text: str, file: str = FILE) -> DocumentResult:
     """Parse the Ezhou document into one scheme."""
     blocks = read_blocks(text)
     b = SchemeBuilder("ezhou", file)
-    rows = [blk for blk in blocks if isinstance(blk, Row)]
-    free = [blk for blk in blocks if isinstance(blk, FreeLine)]
+    rows = list(iter_rows(blocks))
+    free = list(iter_free_lines(blocks))
     if not rows:
         raise ParseError(file, 1, "a tab-separated table", text[:40])
     header = rows[0]

@@ -31,7 +31,7 @@ from qcompare.parsers.common import (
     chinese_numeral,
     report_private_use,
 )
-from qcompare.reader import Block, Cell, FreeLine, Row, read_blocks
+from qcompare.reader import Block, Cell, FreeLine, Row, iter_free_lines, iter_rows, read_blocks
 from qcompare.text import clean_text, remove_private_use
 
 __all__ = ["parse_quzhou", "parse_target_value"]
@@ -124,8 +124,8 @@ def _title_and_marker(b: SchemeBuilder, free: list[FreeLine], marker: str, file:
 
 def _parse_targets(blocks: list[Block], file: str) -> SchemeBuilder:
     b = SchemeBuilder("quzhou_targets", file)
-    rows = [blk for blk in blocks if isinstance(blk, Row)]
-    free = [blk for blk in blocks if isinstance(blk, FreeLine)]
+    rows = list(iter_rows(blocks))
+    free = list(iter_free_lines(blocks))
     title = _title_and_marker(b, free, "附件1", file)
     header = rows[0]
     columns = [clean_text(c.text) for c in header.cells]
@@ -248,8 +248,8 @@ def _add_target(b: SchemeBuilder, node_id: str, metric_text: str, value_cell: Ce
 
 def _parse_tasks(blocks: list[Block], file: str) -> SchemeBuilder:
     b = SchemeBuilder("quzhou_tasks", file)
-    rows = [blk for blk in blocks if isinstance(blk, Row)]
-    free = [blk for blk in blocks if isinstance(blk, FreeLine)]
+    rows = list(iter_rows(blocks))
+    free = list(iter_free_lines(blocks))
     title = _title_and_marker(b, free, "附件2", file)
     header = rows[0]
     columns = [clean_text(c.text) for c in header.cells]

@@ -37,7 +37,7 @@ from qcompare.parsers.common import (
     report_private_use,
     report_unparsed,
 )
-from qcompare.reader import Block, Cell, FreeLine, Row, read_blocks
+from qcompare.reader import Block, Cell, FreeLine, Row, iter_free_lines, iter_rows, read_blocks
 from qcompare.text import clean_text, remove_private_use
 
 __all__ = ["parse_xinbei"]
@@ -111,8 +111,8 @@ def _first_sentence(text: str) -> str:
 
 def _parse_goals(blocks: list[Block], file: str) -> SchemeBuilder:
     b = SchemeBuilder("xinbei_goals", file)
-    lines = [blk for blk in blocks if isinstance(blk, FreeLine) and clean_text(blk.text)]
-    rows = [blk for blk in blocks if isinstance(blk, Row)]
+    lines = [line for line in iter_free_lines(blocks) if clean_text(line.text)]
+    rows = list(iter_rows(blocks))
     report_unparsed(b, rows, "table row inside the plan's prose")
     title_at = next((i for i, f in enumerate(lines) if _PLAN_TITLE.match(clean_text(f.text))), None)
     if title_at is None:
@@ -209,8 +209,8 @@ def _parse_goals(blocks: list[Block], file: str) -> SchemeBuilder:
 
 
 def _annex_title(b: SchemeBuilder, blocks: list[Block], file: str) -> tuple[FreeLine, list[FreeLine], list[Row]]:
-    free = [blk for blk in blocks if isinstance(blk, FreeLine) and clean_text(blk.text)]
-    rows = [blk for blk in blocks if isinstance(blk, Row)]
+    free = [line for line in iter_free_lines(blocks) if clean_text(line.text)]
+    rows = list(iter_rows(blocks))
     if len(free) < 2 or not rows:
         raise ParseError(file, free[0].line if free else 1, "an annex marker, a title and a table", "")
     marker, title = free[0], free[1]
