@@ -76,3 +76,19 @@ def test_nantong_department_list_is_split_per_department(tables):
     a = tables["assignments"]
     names = a[a["node_id"] == "nantong:1.1.1.(4)"]["department_raw"].tolist()  # L40
     assert names == ["市财政局", "市经信委", "市环保局", "市科技局", "市金融办", "市人社局", "市质监局"]
+
+
+def test_a_damaged_indicator_is_reported_against_the_file_the_caller_named():
+    # L14 holds the first 一级指标 "一、"; a researcher's copy under another name
+    # must be named in the error, not nantong.txt.
+    import pytest
+
+    from qcompare.parsers import ParseError
+    from qcompare.parsers.nantong import parse_nantong
+    from qcompare.paths import raw_dir
+
+    lines = (raw_dir() / "nantong.txt").read_text(encoding="utf-8").split("\n")
+    assert lines[13] == "\t一、"
+    lines[13] = "\tX、"
+    with pytest.raises(ParseError, match=r"^mine\.txt, line 14: expected a 一级指标"):
+        parse_nantong("\n".join(lines), file="mine.txt")

@@ -27,7 +27,7 @@ from qcompare.parsers.common import (
     derive_parent_points,
     report_private_use,
 )
-from qcompare.reader import Cell, FreeLine, Row, read_blocks
+from qcompare.reader import Cell, iter_free_lines, iter_rows, read_blocks
 from qcompare.text import clean_text, remove_private_use
 
 __all__ = ["parse_nantong"]
@@ -39,10 +39,10 @@ _LEVEL3 = re.compile(r"^(\d+)[.．]\s*(.*)$", re.S)
 _CHECKPOINT = re.compile(r"^[(（](\d+)[)）]\s*(.*)$", re.S)
 
 
-def _match(pattern: re.Pattern[str], cell: Cell, expected: str) -> re.Match[str]:
+def _match(pattern: re.Pattern[str], cell: Cell, expected: str, file: str) -> re.Match[str]:
     match = pattern.match(remove_private_use(cell.text).strip())
     if match is None:
-        raise ParseError(FILE, cell.first_line, expected, cell.text)
+        raise ParseError(file, cell.first_line, expected, cell.text)
     return match
 
 
@@ -50,8 +50,8 @@ def parse_nantong(text: str, file: str = FILE) -> DocumentResult:
     """Parse the Nantong document into one scheme."""
     blocks = read_blocks(text)
     b = SchemeBuilder("nantong", file)
-    rows = [blk for blk in blocks if isinstance(blk, Row)]
-    free = [blk for blk in blocks if isinstance(blk, FreeLine)]
+    rows = list(iter_rows(blocks))
+    free = list(iter_free_lines(blocks))
     if not rows:
         raise ParseError(file, 1, "a tab-separated table", text[:40])
     header = rows[0]
@@ -98,7 +98,7 @@ def parse_nantong(text: str, file: str = FILE) -> DocumentResult:
         c1, c2, c3, c4, c5, c6 = row.cells
 
         if not c1.is_empty:
-            m = _match(_LEVEL1, c1, "a 一级指标 such as '一、质量宏观管理'")
+            m = _match(_LEVEL1, c1, "a 一级指标 such as '一、质量宏观管理'", file)
             key = f"{m.group(1)}|{clean_text(m.group(2))}"
             if key == l1_key:
                 b.add_issue(
@@ -125,7 +125,7 @@ def parse_nantong(text: str, file: str = FILE) -> DocumentResult:
                 )
                 l2_key = ""
         if not c2.is_empty:
-            m = _match(_LEVEL2, c2, "a 二级指标 such as '（一）规划战略制定'")
+            m = _match(_LEVEL2, c2, "a 二级指标 such as '（一）规划战略制定'", file)
             key = f"{m.group(1)}|{clean_text(m.group(2))}"
             if key == l2_key:
                 b.add_issue(
@@ -151,7 +151,7 @@ def parse_nantong(text: str, file: str = FILE) -> DocumentResult:
                     ref=b.ref(c2),
                 )
         if not c3.is_empty:
-            m = _match(_LEVEL3, c3, "a 三级指标 such as '1．质量发展规划制定与实施'")
+            m = _match(_LEVEL3, c3, "a 三级指标 such as '1．质量发展规划制定与实施'", file)
             assert level2 is not None
             points = cell_points(c6, file)
             level3 = b.add_node(
@@ -184,7 +184,7 @@ def parse_nantong(text: str, file: str = FILE) -> DocumentResult:
                 node_id=level3,
                 evidence=c6.text,
             )
-        m = _match(_CHECKPOINT, c4, "a 考核要点 such as '（1）…'")
+        m = _match(_CHECKPOINT, c4, "a 考核要点 such as '（1）…'", file)
         assert level3 is not None
         text_ = clean_text(m.group(2))
         leaf = b.add_node(
