@@ -23,7 +23,7 @@ points by the largest-remainder method, each item at least 1 point.
 **Rules.** Each item borrows one scoring rule from the concept's scored
 units, rescaled to its points: the most lenient, the median or the strictest
 by the share of points a city keeps at 80 % attainment
-(:func:`qcompare.strictness.attainment_profile`), as ``strictness`` asks.
+(:func:`qcompare.strictness.points_at_level`), as ``strictness`` asks.
 Items with no scored source get a judgment rule.
 
 **Departments.** Leads and supports are counted over the concept's units
@@ -55,7 +55,7 @@ import pandas as pd
 
 from qcompare import coverage
 from qcompare.rules import parse_rule, points_kept, stated_maximum
-from qcompare.strictness import attainment_profile
+from qcompare.strictness import points_at_level
 
 __all__ = [
     "DOMAIN_ZH",
@@ -272,10 +272,7 @@ def build_draft(tables: Mapping[str, pd.DataFrame], parameters: DraftParameters 
                 machine = rules[r.node_id]
                 full = float(machine.get("max") or 0)
                 if full > 0:
-                    profile = attainment_profile(0.8)
-                    if "tiers" in machine:
-                        profile["tier"] = round(0.2 * (len(machine["tiers"]) - 1))
-                    candidates.append((points_kept(machine, profile) / full, r.node_id))
+                    candidates.append((points_at_level(machine, 0.8) / full, r.node_id))
         if candidates:
             candidates.sort()
             pick = {"strict": 0, "median": len(candidates) // 2, "lenient": len(candidates) - 1}[p.strictness]
@@ -795,13 +792,7 @@ def score_curve(draft: Draft, levels: Sequence[float] = _LEVELS) -> pd.DataFrame
     total = scored["points"].sum()
     rows = []
     for level in levels:
-        kept = 0.0
-        for machine_json in scored["machine"]:
-            machine = json.loads(machine_json)
-            profile = attainment_profile(float(level))
-            if "tiers" in machine:
-                profile["tier"] = round((1 - float(level)) * (len(machine["tiers"]) - 1))
-            kept += points_kept(machine, profile)
+        kept = sum(points_at_level(json.loads(machine), float(level)) for machine in scored["machine"])
         rows.append(
             {
                 "scheme_id": f"draft ({draft.parameters.county})",

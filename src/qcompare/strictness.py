@@ -32,6 +32,7 @@ from qcompare.tables import records
 __all__ = [
     "all_or_nothing_share",
     "attainment_profile",
+    "points_at_level",
     "rule_summary",
     "shortfall_losses",
     "simulate",
@@ -166,7 +167,7 @@ def attainment_profile(level: float, shortfall_at_zero: float = 20.0, rank_at_ze
     0 = nothing): requirements met ``level``; shortfall below target
     ``(1 − level) × shortfall_at_zero`` points; completion ``level``; rank
     ``1 + (1 − level) × rank_at_zero``; incidents ``round(3 × (1 − level))``.
-    Tiers are handled in :func:`simulate`.
+    Tiers are handled in :func:`points_at_level`.
 
     >>> attainment_profile(1.0)["shortfall_pp"], attainment_profile(0.5)["rank"]
     (0.0, 16.0)
@@ -180,6 +181,22 @@ def attainment_profile(level: float, shortfall_at_zero: float = 20.0, rank_at_ze
         "incidents": round(3 * gap),
         "failed_deductions": gap,
     }
+
+
+def points_at_level(
+    machine: Mapping[str, Any], level: float, shortfall_at_zero: float = 20.0, rank_at_zero: float = 30.0
+) -> float:
+    """The points a rule keeps at one overall attainment level: the fields of
+    :func:`attainment_profile`, and for tiered rules the tier nearest the
+    level (level 1 → best tier, 0 → last).
+
+    >>> points_at_level({"type": "tiered", "max": 20, "tiers": [20, 10, 0]}, 0.5)
+    10.0
+    """
+    attainment = attainment_profile(level, shortfall_at_zero, rank_at_zero)
+    if "tiers" in machine:
+        attainment["tier"] = round((1 - level) * (len(machine["tiers"]) - 1))
+    return points_kept(machine, attainment)
 
 
 def simulate(
@@ -197,15 +214,11 @@ def simulate(
     base = _base(rule_summary(tables))
     rows = []
     for level in levels:
-        profile = attainment_profile(float(level), shortfall_at_zero, rank_at_zero)
         for scheme_id, group in base.groupby("scheme_id", sort=True):
-            kept = 0.0
-            for rule in records(group):
-                machine = rule["machine"]
-                attainment = dict(profile)
-                if "tiers" in machine:
-                    attainment["tier"] = round((1 - float(level)) * (len(machine["tiers"]) - 1))
-                kept += points_kept(machine, attainment)
+            kept = sum(
+                points_at_level(rule["machine"], float(level), shortfall_at_zero, rank_at_zero)
+                for rule in records(group)
+            )
             rows.append(
                 {
                     "scheme_id": scheme_id,
