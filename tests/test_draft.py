@@ -29,6 +29,18 @@ def test_default_draft_passes_every_check_and_its_load_cap_holds(draft):
     shares = scored.groupby("lead")["points"].sum() / scored["points"].sum()
     assert shares.max() <= draft.parameters.max_lead_share
     assert scored["points"].sum() == 100
+    # 40 crosswalk concepts reach three of the nine schemes (notebook 06 says so), plus one veto and one bonus
+    assert (len(scored), int(draft.items["is_veto"].sum()), int(draft.items["is_bonus"].sum())) == (40, 1, 1)
+
+
+def test_the_word_table_has_a_row_per_item_and_merges_the_areas(draft, tmp_path: Path):
+    from docx import Document
+
+    table = Document(str(export_docx(draft, tmp_path / "draft.docx"))).tables[0]
+    assert len(table.rows) == 1 + len(draft.items)
+    assert [cell.text for cell in table.rows[0].cells][:3] == ["一级指标", "二级指标", "三级指标"]
+    first, second = table.cell(1, 0), table.cell(2, 0)
+    assert first.text == draft.items.loc[0, "level1"] and first._tc is second._tc  # one merged cell
 
 
 def test_every_line_carries_provenance(draft):
