@@ -1,4 +1,4 @@
-"""Time each stage of the build on the real seeds.
+"""Time each stage of the build, and the county draft, on the real seeds.
 
 Run with ``make bench`` (or ``.venv/bin/python benchmarks/bench_build.py``).
 Prints one Markdown table row per stage: the median and the spread of
@@ -16,8 +16,10 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import qcompare
 from qcompare.accounting import unaccounted_lines
 from qcompare.build import build_tables, parse_documents
+from qcompare.draft import build_draft, check_draft, export_docx, export_xlsx, read_xlsx
 from qcompare.parsers import PARSERS
 from qcompare.raw import read_manifest, read_raw
 from qcompare.reader import read_blocks
@@ -51,7 +53,15 @@ def main() -> None:
     stages.append(("validate + write_tables (all)", lambda: write_tables(tables, tmp)))
     stages.append(("unaccounted_lines (all five files)", lambda: unaccounted_lines(tables)))
     stages.append(("build_tables end to end", build_tables))
-    print(f"python {platform.python_version()} on {platform.machine()}, {args.repeat} runs each\n")
+    draft = build_draft(tables)
+    stages.append(("build_draft (defaults)", lambda: build_draft(tables)))
+    stages.append(("check_draft", lambda: check_draft(draft)))
+    stages.append(("export_xlsx", lambda: export_xlsx(draft, tmp / "draft.xlsx")))
+    stages.append(("read_xlsx", lambda: read_xlsx(tmp / "draft.xlsx")))
+    stages.append(("export_docx", lambda: export_docx(draft, tmp / "draft.docx")))
+
+    print(f"qcompare {qcompare.__version__}, python {platform.python_version()} on {platform.machine()}, ", end="")
+    print(f"{args.repeat} runs each\n")
     print("| stage | median ms | min ms | max ms |")
     print("|---|---:|---:|---:|")
     for name, func in stages:

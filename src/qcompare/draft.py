@@ -751,13 +751,13 @@ def export_docx(draft: Draft, path: Path) -> Path:
     document.add_heading(f"{draft.parameters.county}质量工作考核指标体系(草案)", level=1)
     columns = XLSX_COLUMNS[:-1]
     rows = _export_rows(draft)
-    table = document.add_table(rows=1 + len(rows), cols=len(columns))
+    table = document.add_table(rows=1, cols=len(columns))
     table.style = "Table Grid"
-    for index, name in enumerate(columns):
-        table.cell(0, index).text = name
-    for r, row in enumerate(rows, start=1):
-        for c, value in enumerate(row[: len(columns)]):
-            table.cell(r, c).text = "" if value is None else str(value)
+    for cell, name in zip(table.rows[0].cells, columns, strict=True):
+        cell.text = name
+    for row in rows:  # table.cell(r, c) walks the whole grid on every call; a new row's cells do not
+        for cell, value in zip(table.add_row().cells, row[: len(columns)], strict=True):
+            cell.text = "" if value is None else str(value)
     for column in (0, 1):  # merge runs of the same label vertically
         start = 1
         for r in range(2, len(rows) + 2):
