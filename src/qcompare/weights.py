@@ -24,7 +24,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-__all__ = ["area_shares", "effective_points", "leaf_weights", "leaves"]
+__all__ = ["area_shares", "effective_points", "leaf_weights", "leaves", "scored_anchors"]
 
 
 def leaves(nodes: pd.DataFrame) -> pd.Series:
@@ -33,11 +33,11 @@ def leaves(nodes: pd.DataFrame) -> pd.Series:
     return ~nodes["node_id"].isin(parents)
 
 
-def effective_points(nodes: pd.DataFrame) -> pd.Series:
-    """Points per leaf (indexed by node_id), by the equal-split rule above."""
+def scored_anchors(nodes: pd.DataFrame) -> dict[str, str | None]:
+    """For every leaf, the nearest node at or above it that carries points
+    (``None`` where nothing above it does): the node that scores the leaf."""
     parent = dict(zip(nodes["node_id"], nodes["parent_id"], strict=True))
     points = dict(zip(nodes["node_id"], nodes["points"], strict=True))
-    leaf_ids = nodes.loc[leaves(nodes), "node_id"].tolist()
 
     def scored_ancestor(node_id: str) -> str | None:
         current: str | None = node_id
@@ -48,7 +48,13 @@ def effective_points(nodes: pd.DataFrame) -> pd.Series:
             current = above if isinstance(above, str) else None
         return None
 
-    owner = {leaf: scored_ancestor(leaf) for leaf in leaf_ids}
+    return {leaf: scored_ancestor(leaf) for leaf in nodes.loc[leaves(nodes), "node_id"]}
+
+
+def effective_points(nodes: pd.DataFrame) -> pd.Series:
+    """Points per leaf (indexed by node_id), by the equal-split rule above."""
+    points = dict(zip(nodes["node_id"], nodes["points"], strict=True))
+    owner = scored_anchors(nodes)
     counts: dict[str, int] = {}
     for anchor in owner.values():
         if anchor is not None:
