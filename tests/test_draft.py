@@ -11,7 +11,17 @@ from pathlib import Path
 
 import pytest
 
-from qcompare.draft import Draft, DraftParameters, build_draft, check_draft, export_docx, export_xlsx, read_xlsx
+from qcompare.draft import (
+    Draft,
+    DraftParameters,
+    build_draft,
+    check_draft,
+    check_schemes,
+    export_docx,
+    export_xlsx,
+    read_xlsx,
+    scheme_as_draft,
+)
 
 
 @pytest.fixture(scope="module")
@@ -96,11 +106,11 @@ def test_a_body_over_the_load_cap_fails(draft):
 def test_a_missing_veto_or_an_unbounded_bonus_fails(draft):
     broken = _broken(draft)
     broken.items = broken.items[~broken.items["is_veto"]].reset_index(drop=True)
-    assert "veto and bonus" in _failed(broken)
+    assert _failed(broken)["veto and bonus"] == "add a 否决项"
     broken = _broken(draft)
     index = broken.items.index[broken.items["is_bonus"]][0]
     broken.items.loc[index, "machine"] = json.dumps({"type": "bonus", "bonus_cap": 50})
-    assert "veto and bonus" in _failed(broken)
+    assert _failed(broken)["veto and bonus"] == "cap the 加分项 (不超过N分) at 10 points or less"
 
 
 def test_an_uncovered_lever_fails(draft):
@@ -193,3 +203,51 @@ def test_libreoffice_converts_the_exports_without_error(draft, tmp_path: Path, s
     )
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "pdf" / "draft.pdf").stat().st_size > 1000
+
+
+# --- the checks on the source schemes -------------------------------------------------
+
+
+def test_the_checks_find_ezhous_points_that_do_not_add_up(tables):
+    # ezhou.txt: 质量目标 40 + 质量措施 60 = 100 declared; 质量宏观管理 declares （16分） (L74)
+    # but its seven 考核要点 carry 3+3+2+2+2+3+3 = 18 (L82 … L137), so the scored points sum to 102.
+    failed = _failed(scheme_as_draft(tables, "ezhou"))
+    assert failed["points add up"].startswith("the items sum to 102, not 100")
+    assert failed["areas add up"] == (
+        "质量措施(60分) declares 60 but its items sum to 62; 质量宏观管理(16分) declares 16 but its items "
+        "sum to 18: make the label's (N分) and its items' 分值 agree"
+    )
+    assert failed["veto and bonus"] == "add a 加分项"  # Ezhou has a veto (否决项) and no bonus
+    assert "every item has a lead" not in failed  # every 考核要点 names its 考核部门
+
+
+def test_the_checks_find_changzhous_load_on_the_quality_bureau(tables):
+    failed = _failed(scheme_as_draft(tables, "changzhou"))
+    assert failed["load cap"].startswith("市质监局 leads ")  # the only body over the cap
+    assert failed["load cap"].count("leads") == 1
+    assert failed["veto and bonus"] == "add a 否决项"
+    assert "points add up" not in failed and "areas add up" not in failed  # 10 sections, 1000 points
+
+
+def test_xinbei_counts_its_uncapped_bonus_inside_the_100_and_names_no_leads(tables):
+    # xinbei.txt L425: "考核总分为100分 … 加分项上不封顶"; items 1-5 carry 20+20+5+25+25 = 95
+    # (L443 … L475) and the bonus item 6 carries 5 (L483) inside the 100 (data issue bonus_in_total)
+    failed = _failed(scheme_as_draft(tables, "xinbei_departments"))
+    assert failed["points add up"].startswith("the items sum to 95, not 100")
+    assert failed["veto and bonus"] == "add a 否决项; cap the 加分项 (不超过N分) at 10 points or less"
+    assert failed["every item has a lead"].startswith("name a 牵头单位 for 1 ")
+    assert "load cap" not in failed  # items without a lead are not one body's load
+
+
+def test_a_scheme_without_points_cannot_be_checked(tables):
+    with pytest.raises(ValueError, match="scheme 'quzhou_tasks' scores nothing"):
+        scheme_as_draft(tables, "quzhou_tasks")
+    with pytest.raises(ValueError, match="no scheme 'nowhere'; choose one of changzhou, ezhou"):
+        scheme_as_draft(tables, "nowhere")
+
+
+def test_check_schemes_runs_every_check_on_every_scored_scheme(committed):
+    table = check_schemes(committed)
+    assert sorted(set(table["scheme_id"])) == ["changzhou", "ezhou", "nantong", "xinbei_departments", "xinbei_towns"]
+    assert len(table) == 5 * 7
+    assert table.query("scheme_id == 'nantong'")["passed"].all()  # 100 points, one veto, bonus 不超过10分

@@ -26,14 +26,18 @@ by the share of points a city keeps at 80 % attainment
 (:func:`qcompare.strictness.points_at_level`), as ``strictness`` asks.
 Items with no scored source get a judgment rule.
 
-**Departments.** Leads and supports are counted over the concept's units
-(a lead counts 2, other roles 1), by their 2018 successor body, and named as
+**Departments.** Lead claims are counted over the concept's units (牵头
+counts 3, 负责 or 考核 2; 配合 and collective mentions only make a body a
+candidate support), by their 2018 successor body, and named as
 county bodies (``县市场监督管理局``).  If one body would lead more than
 ``max_lead_share`` of the points, items pass their lead, one at a time, to
 the body with the next strongest claim in the sources (smallest items first
 among equal claims) until it does not; each change is listed in
 :attr:`Draft.notes`.  The claims count how often a body is named beside a
 criterion, not what it does, so a person must review these changes.
+
+:func:`scheme_as_draft` puts one of the nine source schemes in the same
+shape, so the same checks can be run on it.
 
 **Areas.** Items are grouped by lever (一级) and domain (二级); each label
 declares its points, ``一、规划与政策(6分)``, which the checks compare with
@@ -56,6 +60,7 @@ import pandas as pd
 from qcompare import coverage
 from qcompare.rules import parse_rule, points_kept, stated_maximum
 from qcompare.strictness import points_at_level
+from qcompare.weights import scored_anchors
 
 __all__ = [
     "DOMAIN_ZH",
@@ -66,11 +71,13 @@ __all__ = [
     "DraftParameters",
     "build_draft",
     "check_draft",
+    "check_schemes",
     "export_docx",
     "export_xlsx",
     "lead_shares",
     "read_xlsx",
     "rescale_rule",
+    "scheme_as_draft",
     "score_curve",
 ]
 
@@ -365,8 +372,10 @@ def build_draft(tables: Mapping[str, pd.DataFrame], parameters: DraftParameters 
 
 
 def _lead_shares(items: pd.DataFrame) -> pd.Series:
+    """Share of the base points each named lead body leads (items without a lead count in the base only)."""
     scored = items[~items["is_bonus"] & ~items["is_veto"]]
-    return scored.groupby("lead")["points"].sum() / scored["points"].sum()
+    led = scored[scored["lead"].fillna("").str.strip() != ""]
+    return led.groupby("lead")["points"].sum() / scored["points"].sum()
 
 
 def _balance_leads(items: pd.DataFrame, p: DraftParameters) -> list[str]:
@@ -466,6 +475,145 @@ def _area_mismatches(scored: pd.DataFrame) -> list[str]:
     return found
 
 
+def scheme_as_draft(tables: Mapping[str, pd.DataFrame], scheme_id: str, max_lead_share: float = 0.4) -> Draft:
+    """One source scheme in the shape of a draft, so :func:`check_draft` can
+    be run on it: one item per scored node (the lowest node carrying points,
+    :func:`qcompare.weights.scored_anchors`), its 一级 and 二级 ancestors as
+    labels with their declared points, its rule (a judgment rule where the
+    source has no scoring text), and as lead the body with the strongest
+    claim (牵头, 负责 or 考核) on the node, below it or, failing both, above
+    it, as the source names it.
+
+    Raises ``ValueError`` for an unknown scheme or one without points.
+    """
+    schemes = tables["schemes"].set_index("scheme_id")
+    if scheme_id not in schemes.index:
+        raise ValueError(f"no scheme {scheme_id!r}; choose one of {', '.join(sorted(schemes.index))}")
+    scheme = schemes.loc[scheme_id]
+    if pd.isna(scheme["total_points"]):
+        raise ValueError(f"scheme {scheme_id!r} scores nothing (no total points); the checks need a scored scheme")
+    nodes = tables["nodes"][tables["nodes"]["scheme_id"] == scheme_id]
+    by_id = nodes.set_index("node_id")
+    anchors = sorted({a for a in scored_anchors(nodes).values() if a is not None}, key=by_id["position"].get)
+    rules = tables["rules"].set_index("node_id")
+    # one item per bonus or veto clause: the node with its rule text (else the topmost) of each subtree
+    special = nodes[nodes["is_bonus"] | nodes["is_veto"]]
+    for node_id in sorted(special["node_id"], key=lambda n: (n not in rules.index, by_id.at[n, "level"], n)):
+        related = {node_id, *_ancestors(by_id, node_id)}
+        if not any(a == node_id or node_id in _ancestors(by_id, a) or a in related for a in anchors):
+            anchors.append(node_id)
+    lever = tables["categories"].query("facet == 'lever'").set_index("node_id")["category"]
+    assignments = tables["assignments"][tables["assignments"]["scheme_id"] == scheme_id]
+    children: dict[str, list[str]] = {}
+    for row in _rows(nodes):
+        if isinstance(row.parent_id, str):
+            children.setdefault(row.parent_id, []).append(row.node_id)
+    rows = []
+    for node_id in anchors:
+        node = by_id.loc[node_id]
+        ancestors = _ancestors(by_id, node_id)  # nearest first
+        below = [node_id, *_descendants(children, node_id)]
+        claims: Counter[str] = Counter()
+        named: list[str] = []
+        for scope in (below, ancestors):
+            for a in _rows(assignments[assignments["node_id"].isin(scope) & assignments["department_name"].notna()]):
+                claims[a.department_name] += _LEAD_ROLES.get(a.role, 0)
+                named.append(a.department_name)
+            if any(claims.values()):
+                break
+        ranked = [b for b, w in sorted(claims.items(), key=lambda kv: (-kv[1], kv[0])) if w > 0]
+        path = [*reversed(ancestors), node_id]
+        labels = [_area_label(by_id.loc[a]) for a in path[:-1]]
+        points = 0 if pd.isna(node["points"]) else float(node["points"])
+        has_rule = node_id in rules.index
+        rows.append(
+            {
+                "concept_id": "",
+                "lever": str(lever.get(node_id, "")),
+                "domain": "",
+                "title": str(node["title"] or ""),
+                "checkpoint": str(node["text"] or ""),
+                "points": int(points) if points == int(points) else points,
+                "rule_text": str(rules.at[node_id, "rule_text"]) if has_rule else "",
+                "machine": str(rules.at[node_id, "machine"])
+                if has_rule
+                else json.dumps({"type": "judgment", "max": points}, sort_keys=True),
+                "lead": ranked[0] if ranked else "",
+                "support": "、".join(dict.fromkeys(n for n in named if n not in ranked[:1])),
+                "sources": node_id,
+                "rule_source": node_id if has_rule else "",
+                "claims": json.dumps(dict(claims), ensure_ascii=False, sort_keys=True),
+                "is_bonus": bool(node["is_bonus"]),
+                "is_veto": bool(node["is_veto"]),
+                "level1": labels[0] if labels else str(node["title"] or ""),
+                "level2": labels[1] if len(labels) > 1 else "",
+                "level3": f"{node_id.split(':', 1)[1]} {node['title'] or ''}".strip(),
+            }
+        )
+    bonus_cap = 0 if pd.isna(scheme["bonus_cap"]) else int(scheme["bonus_cap"])
+    parameters = DraftParameters(
+        county=str(scheme["city"]) + ("" if pd.isna(scheme["district"]) else str(scheme["district"])),
+        total_points=int(scheme["total_points"]),
+        max_lead_share=max_lead_share,
+        bonus_cap=bonus_cap,
+    )
+    return Draft(parameters, pd.DataFrame(rows))
+
+
+def check_schemes(tables: Mapping[str, pd.DataFrame], max_lead_share: float = 0.4) -> pd.DataFrame:
+    """:func:`check_draft` on every scheme that has points: one row per scheme
+    and check (``scheme_id``, ``check``, ``passed``, ``message``)."""
+    schemes = tables["schemes"]
+    scored = sorted(schemes.loc[schemes["total_points"].notna(), "scheme_id"])
+    rows = [
+        {"scheme_id": scheme_id, "check": result.name, "passed": result.passed, "message": result.message}
+        for scheme_id in scored
+        for result in check_draft(scheme_as_draft(tables, scheme_id, max_lead_share))
+    ]
+    return pd.DataFrame(rows, columns=["scheme_id", "check", "passed", "message"])
+
+
+def _ancestors(by_id: pd.DataFrame, node_id: str) -> list[str]:
+    found = []
+    parent = by_id.at[node_id, "parent_id"]
+    while isinstance(parent, str):
+        found.append(parent)
+        parent = by_id.at[parent, "parent_id"]
+    return found
+
+
+def _descendants(children: Mapping[str, list[str]], node_id: str) -> list[str]:
+    found = []
+    stack = list(children.get(node_id, []))
+    while stack:
+        current = stack.pop()
+        found.append(current)
+        stack.extend(children.get(current, []))
+    return found
+
+
+def _area_label(node: pd.Series) -> str:
+    title = str(node["title"] or "")
+    return title if pd.isna(node["points"]) else f"{title}({float(node['points']):g}分)"
+
+
+def _bonus_available(machine: Mapping[str, Any]) -> float | None:
+    """The most a bonus clause can add: its cap (不超过N分), else the fixed
+    amounts it lists; ``None`` when it awards per occurrence without a cap.
+
+    >>> _bonus_available({"type": "bonus", "bonus_cap": 10.0, "max": None})
+    10.0
+    >>> _bonus_available({"type": "bonus", "max": 5.0, "bonus": [{"points": 2.0, "text": "每项加2分"}]}) is None
+    True
+    """
+    if machine.get("bonus_cap") is not None:
+        return float(machine["bonus_cap"])
+    if machine.get("bonus"):
+        return None
+    stated = stated_maximum(machine)
+    return stated if stated is not None else (None if machine.get("max") is None else float(machine["max"]))
+
+
 def check_draft(draft: Draft) -> list[CheckResult]:
     """Every check, passed or not; a failed check says what to change."""
     p = draft.parameters
@@ -522,16 +670,21 @@ def check_draft(draft: Draft) -> list[CheckResult]:
         )
     )
     vetoes, bonuses = items[items["is_veto"]], items[items["is_bonus"]]
-    caps = [json.loads(m).get("bonus_cap") for m in bonuses["machine"]]
-    bounded = bool(len(bonuses)) and all(c is not None and 0 < c <= 0.1 * p.total_points for c in caps)
-    ok = len(vetoes) == 1 and bounded
+    available = [_bonus_available(json.loads(m)) for m in bonuses["machine"]]
+    problems = []
+    if len(vetoes) != 1:
+        problems.append("add a 否决项" if vetoes.empty else f"merge the {len(vetoes)} 否决项 into one")
+    if bonuses.empty:
+        problems.append("add a 加分项")
+    elif None in available or not 0 < sum(a for a in available if a is not None) <= 0.1 * p.total_points:
+        problems.append(f"cap the 加分项 (不超过N分) at {0.1 * p.total_points:g} points or less")
     results.append(
         CheckResult(
             "veto and bonus",
-            ok,
+            not problems,
             "one veto clause and a bonus capped at no more than 10% of the total"
-            if ok
-            else "add one 否决项 and a 加分项 whose cap (不超过N分) is at most 10% of the total",
+            if not problems
+            else "; ".join(problems),
         )
     )
     wanted = set(p.levers) if p.levers is not None else set(scored["lever"])
