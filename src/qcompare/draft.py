@@ -108,7 +108,6 @@ DOMAIN_ZH = {
     "general": "综合",
 }
 _NUMERALS = "一二三四五六七八九十"
-_SCORED = ("changzhou", "nantong", "ezhou", "xinbei_towns", "xinbei_departments")
 # short, criterion-like titles first (Nantong's 三级指标, Ezhou's 考核要点), Xinbei's long items last
 _TITLE_ORDER = (
     "nantong",
@@ -220,6 +219,11 @@ def _largest_remainder(weights: pd.Series, total: int) -> pd.Series:
     return points.astype(int)
 
 
+def _title_rank(scheme_id: str) -> int:
+    """Where a scheme's wording ranks as a source of titles; schemes added later come last."""
+    return _TITLE_ORDER.index(scheme_id) if scheme_id in _TITLE_ORDER else len(_TITLE_ORDER)
+
+
 def _county_name(successor_zh: str) -> str:
     return f"县{successor_zh}" if not successor_zh.startswith(("中国", "县")) else successor_zh
 
@@ -247,7 +251,7 @@ def build_draft(tables: Mapping[str, pd.DataFrame], parameters: DraftParameters 
         raise ValueError("no concept matches the levers, domains and min_schemes asked for; relax one of them")
 
     # weights: median share of each scored scheme's base points
-    base = {s: float(str(schemes.at[s, "total_points"])) for s in _SCORED if s in schemes.index}
+    base = {str(s): float(t) for s, t in schemes["total_points"].dropna().items()}  # the scored schemes
     shares: dict[str, list[float]] = {}
     for row in _rows(units):
         if row.scheme_id in base and not pd.isna(row.points) and not row.is_bonus:
@@ -267,7 +271,7 @@ def build_draft(tables: Mapping[str, pd.DataFrame], parameters: DraftParameters 
     rows = []
     for concept in concepts:
         members = units[units["concept_id"] == concept]
-        ordered = sorted(_rows(members), key=lambda r: _TITLE_ORDER.index(r.scheme_id))
+        ordered = sorted(_rows(members), key=lambda r: _title_rank(r.scheme_id))
         titled = [r for r in ordered if isinstance(r.title, str) and 0 < len(r.title) <= 30]
         representative = titled[0] if titled else ordered[0]
         title = representative.title if isinstance(representative.title, str) else ""
