@@ -124,3 +124,12 @@ def test_parse_report_gives_a_share_per_scheme(tables):
     assert set(report.index) == {"changzhou", "ezhou", "nantong", "xinbei_departments", "xinbei_towns"}
     assert report["texts"].sum() == len(tables["rules"]) == 93
     assert (report["share_parsed"] >= 0.95).all()
+
+
+def test_the_schema_accepts_exactly_the_rule_types_the_parser_produces():
+    # two lists by design (schema order is the data model's; the parser's is precedence): keep them one set
+    from qcompare.rules import RULE_TYPES_BY_PRECEDENCE
+    from qcompare.schema import RULE_TYPES
+
+    assert sorted(RULE_TYPES) == sorted(RULE_TYPES_BY_PRECEDENCE)
+    assert len(set(RULE_TYPES_BY_PRECEDENCE)) == len(RULE_TYPES_BY_PRECEDENCE)
