@@ -234,7 +234,7 @@ def source_lines(text: str) -> Iterator[tuple[int, str]]:
 def iter_rows(blocks: Iterable[Block]) -> Iterator[Row]:
     """Only the rows of a block list.
 
-    >>> [row.first_line for row in iter_rows(read_blocks("标题\\n\\ta\\tb\\n"))]
+    >>> [row.first_line for row in iter_rows(read_blocks("标题\\n\\ta\\n\\tb\\n"))]
     [2]
     """
     for block in blocks:
@@ -245,7 +245,7 @@ def iter_rows(blocks: Iterable[Block]) -> Iterator[Row]:
 def iter_free_lines(blocks: Iterable[Block]) -> Iterator[FreeLine]:
     """Only the free lines (text outside the table) of a block list.
 
-    >>> [line.text for line in iter_free_lines(read_blocks("标题\\n\\ta\\tb\\n"))]
+    >>> [line.text for line in iter_free_lines(read_blocks("标题\\n\\ta\\n\\tb\\n"))]
     ['标题']
     """
     for block in blocks:

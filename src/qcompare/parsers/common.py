@@ -19,7 +19,7 @@ from typing import Any
 
 from qcompare.departments import split_departments
 from qcompare.model import ParseError, SchemeBuilder
-from qcompare.reader import Block, Cell, FreeLine, Row
+from qcompare.reader import Block, Cell, FreeLine, Row, iter_free_lines, iter_rows
 from qcompare.text import PRIVATE_USE, clean_text
 
 __all__ = [
@@ -36,6 +36,7 @@ __all__ = [
     "report_private_use",
     "report_unparsed",
     "split_declared_points",
+    "split_table",
 ]
 
 _DIGITS = {
@@ -287,3 +288,19 @@ def report_unparsed(builder: SchemeBuilder, blocks: Iterable[Block], why: str) -
             raw = piece.text
             if clean_text(raw):
                 builder.add_issue("unparsed_text", why, builder.ref(piece), severity="info", evidence=raw)
+
+
+def split_table(blocks: Iterable[Block], file: str, found: str = "") -> tuple[list[Row], list[FreeLine], list[str]]:
+    """The rows, the free lines and the header row's cleaned texts of a block
+    list; a ``ParseError`` at line 1 (showing ``found``) when there is no table.
+
+    >>> from qcompare.reader import read_blocks
+    >>> rows, free, columns = split_table(read_blocks("标题\\n\\t一级指标\\n\\t分值\\n"), "x.txt")
+    >>> len(rows), free[0].text, columns
+    (1, '标题', ['一级指标', '分值'])
+    """
+    blocks = list(blocks)
+    rows, free = list(iter_rows(blocks)), list(iter_free_lines(blocks))
+    if not rows:
+        raise ParseError(file, 1, "a tab-separated table", found)
+    return rows, free, [clean_text(c.text) for c in rows[0].cells]

@@ -29,8 +29,9 @@ from qcompare.parsers.common import (
     report_private_use,
     report_unparsed,
     split_declared_points,
+    split_table,
 )
-from qcompare.reader import Cell, Row, iter_free_lines, iter_rows, read_blocks
+from qcompare.reader import Cell, Row, read_blocks
 from qcompare.text import clean_text
 
 __all__ = ["parse_ezhou"]
@@ -57,12 +58,8 @@ def parse_ezhou(text: str, file: str = FILE) -> DocumentResult:
     """Parse the Ezhou document into one scheme."""
     blocks = read_blocks(text)
     b = SchemeBuilder("ezhou", file)
-    rows = list(iter_rows(blocks))
-    free = list(iter_free_lines(blocks))
-    if not rows:
-        raise ParseError(file, 1, "a tab-separated table", text[:40])
+    rows, free, columns = split_table(blocks, file, text[:40])
     header = rows[0]
-    columns = [clean_text(c.text) for c in header.cells]
     if columns[:2] != ["考核内容", "序号"] or len(columns) != 7:
         raise ParseError(file, header.first_line, "the seven-column header 考核内容 | 序号 | …", " | ".join(columns))
     title_line = next((f for f in free if "评分细则" in f.text), None)

@@ -26,8 +26,9 @@ from qcompare.parsers.common import (
     chinese_numeral,
     derive_parent_points,
     report_private_use,
+    split_table,
 )
-from qcompare.reader import Cell, iter_free_lines, iter_rows, read_blocks
+from qcompare.reader import Cell, read_blocks
 from qcompare.text import clean_text, remove_private_use
 
 __all__ = ["parse_nantong"]
@@ -50,12 +51,8 @@ def parse_nantong(text: str, file: str = FILE) -> DocumentResult:
     """Parse the Nantong document into one scheme."""
     blocks = read_blocks(text)
     b = SchemeBuilder("nantong", file)
-    rows = list(iter_rows(blocks))
-    free = list(iter_free_lines(blocks))
-    if not rows:
-        raise ParseError(file, 1, "a tab-separated table", text[:40])
+    rows, free, columns = split_table(blocks, file, text[:40])
     header = rows[0]
-    columns = [clean_text(c.text) for c in header.cells]
     if len(columns) != 6 or columns[0] != "一级指标" or columns[-1] != "分值":
         raise ParseError(file, header.first_line, "the six-column header 一级指标 … 分值", " | ".join(columns))
 

@@ -30,8 +30,9 @@ from qcompare.parsers.common import (
     add_departments,
     chinese_numeral,
     report_private_use,
+    split_table,
 )
-from qcompare.reader import Block, Cell, FreeLine, Row, iter_free_lines, iter_rows, read_blocks
+from qcompare.reader import Block, Cell, FreeLine, Row, read_blocks
 from qcompare.text import clean_text, remove_private_use
 
 __all__ = ["parse_quzhou", "parse_target_value"]
@@ -124,11 +125,9 @@ def _title_and_marker(b: SchemeBuilder, free: list[FreeLine], marker: str, file:
 
 def _parse_targets(blocks: list[Block], file: str) -> SchemeBuilder:
     b = SchemeBuilder("quzhou_targets", file)
-    rows = list(iter_rows(blocks))
-    free = list(iter_free_lines(blocks))
+    rows, free, columns = split_table(blocks, file)
     title = _title_and_marker(b, free, "附件1", file)
     header = rows[0]
-    columns = [clean_text(c.text) for c in header.cells]
     if columns != ["分类", "序号", "指标", "目标值"]:
         raise ParseError(file, header.first_line, "the header 分类 | 序号 | 指标 | 目标值", " | ".join(columns))
 
@@ -248,11 +247,9 @@ def _add_target(b: SchemeBuilder, node_id: str, metric_text: str, value_cell: Ce
 
 def _parse_tasks(blocks: list[Block], file: str) -> SchemeBuilder:
     b = SchemeBuilder("quzhou_tasks", file)
-    rows = list(iter_rows(blocks))
-    free = list(iter_free_lines(blocks))
+    rows, free, columns = split_table(blocks, file)
     title = _title_and_marker(b, free, "附件2", file)
     header = rows[0]
-    columns = [clean_text(c.text) for c in header.cells]
     if columns != ["创建项目", "创建内容", "创建任务", "责任单位"]:
         raise ParseError(
             file, header.first_line, "the header 创建项目 | 创建内容 | 创建任务 | 责任单位", " | ".join(columns)
