@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import pandas as pd
@@ -27,7 +27,7 @@ from qcompare.reader import source_lines
 from qcompare.tables import format_cell
 from qcompare.text import clean_text
 
-__all__ = ["squash", "unaccounted_lines"]
+__all__ = ["squash", "unaccounted_in_text", "unaccounted_lines"]
 
 _IGNORED = re.compile(r"[\s、，,；;。.:：|及]")
 
@@ -67,11 +67,28 @@ def unaccounted_lines(tables: Mapping[str, pd.DataFrame], directory: Path | None
     blobs = _blobs(tables)
     missing = []
     for entry in read_manifest(directory / "MANIFEST.csv"):
-        records = blobs.get(entry.file, [])
-        for line_no, text in source_lines(read_raw(entry, directory)):
-            wanted = squash(text)
-            if not wanted:
-                continue
-            if not any(first <= line_no <= last and wanted in blob for first, last, blob in records):
-                missing.append({"file": entry.file, "line": line_no, "text": text})
+        for line_no, text in _missing_lines(blobs.get(entry.file, []), read_raw(entry, directory)):
+            missing.append({"file": entry.file, "line": line_no, "text": text})
     return pd.DataFrame(missing, columns=["file", "line", "text"])
+
+
+def unaccounted_in_text(tables: Mapping[str, pd.DataFrame], file: str, text: str) -> list[tuple[int, str]]:
+    """The lines of one document's ``text`` (named ``file`` in the raw_refs)
+    that no record accounts for; for text that is not in data/raw, such as
+    a damaged copy of a seed in the fuzz tests.
+
+    >>> from qcompare.tables import records_to_tables
+    >>> from qcompare.parsers.table import ImportSpec, parse_table
+    >>> spec = ImportSpec(original="x", original_sha256="", source_format="text", source_table="t", columns=["content"])
+    >>> text = "\\t考核内容\\n\\n\\t建立质量档案\\n"
+    >>> unaccounted_in_text(records_to_tables([parse_table(text, "x.txt", "x", spec)]), "x.txt", text)
+    []
+    """
+    return list(_missing_lines(_blobs(tables).get(file, []), text))
+
+
+def _missing_lines(records: list[tuple[int, int, str]], text: str) -> Iterator[tuple[int, str]]:
+    for line_no, line in source_lines(text):
+        wanted = squash(line)
+        if wanted and not any(first <= line_no <= last and wanted in blob for first, last, blob in records):
+            yield line_no, line

@@ -12,19 +12,21 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
+from pydantic import ValidationError
 
 from qcompare.crosswalk import build_crosswalk, sssom_table
 from qcompare.departments import resolve_assignments
 from qcompare.model import DocumentResult
 from qcompare.ontology import label_nodes, load_evaluation_set
 from qcompare.parsers import PARSERS
+from qcompare.parsers.table import ImportSpec, parse_table
 from qcompare.paths import normalized_dir, raw_dir
-from qcompare.raw import RawFileError, read_manifest, read_raw
+from qcompare.raw import ManifestEntry, RawFileError, read_manifest, read_raw
 from qcompare.rules import parse_rules_table
 from qcompare.tables import records_to_tables, sort_tables, typed_table, write_tables
 from qcompare.targets import normalize_targets
 
-__all__ = ["build", "build_tables", "parse_documents"]
+__all__ = ["build", "build_tables", "import_record_name", "parse_documents", "parse_imported"]
 
 Progress = Callable[[str], None]
 
@@ -35,16 +37,49 @@ def parse_documents(directory: Path | None = None, progress: Progress | None = N
     results = []
     entries = read_manifest(directory / "MANIFEST.csv")
     for index, entry in enumerate(entries, start=1):
-        parser = PARSERS.get(entry.document_id)
-        if parser is None:
-            raise RawFileError(
-                f"{entry.file}: no parser for document_id '{entry.document_id}'; "
-                f"known ids are {', '.join(sorted(PARSERS))}"
-            )
         if progress:
             progress(f"[{index}/{len(entries)}] parsing {entry.file} ({entry.title})")
+        if entry.parser == "table":
+            results.append(parse_imported(entry, directory))
+            continue
+        parser = PARSERS.get(entry.parser)
+        if parser is None:
+            raise RawFileError(
+                entry.file,
+                f"no parser '{entry.parser}' for document_id '{entry.document_id}'",
+                location="MANIFEST.csv",
+                fix=f"use one of {', '.join(sorted(PARSERS))}, or add the document with 'qcompare import'",
+            )
         results.append(parser(read_raw(entry, directory), entry.file))
     return results
+
+
+def parse_imported(entry: ManifestEntry, directory: Path) -> DocumentResult:
+    """Parse an imported scheme: its text and its import record beside it."""
+    record = directory / import_record_name(entry.file)
+    if not record.is_file():
+        raise RawFileError(
+            record,
+            "the import record of this imported scheme is missing",
+            fix="restore it from git, or import the original again with "
+            f"'qcompare import --replace --id {entry.document_id}'",
+        )
+    try:
+        spec = ImportSpec.model_validate_json(record.read_text(encoding="utf-8"))
+    except ValidationError as err:
+        raise RawFileError(
+            record, f"not a valid import record ({err.errors()[0]['msg']})", fix="restore it from git"
+        ) from err
+    return parse_table(read_raw(entry, directory), entry.file, entry.document_id, spec)
+
+
+def import_record_name(file: str) -> str:
+    """The import record's file name beside an imported scheme's text.
+
+    >>> import_record_name("suzhou.txt")
+    'suzhou.import.json'
+    """
+    return f"{Path(file).stem}.import.json"
 
 
 def build_tables(directory: Path | None = None, progress: Progress | None = None) -> dict[str, pd.DataFrame]:

@@ -8,6 +8,7 @@
 ``qcompare graph``   export the responsibility graph as GraphML and GEXF
 ``qcompare draft``   draft a county scheme, check it, write .xlsx / .docx
 ``qcompare check-draft``  check a (hand-edited) draft workbook
+``qcompare import``  add your own scheme (.docx, .xlsx or tab-text) to the data
 
 Errors in the input (a changed raw file, a row of the wrong shape) end
 with a one-line message naming the file, the line and what was expected,
@@ -23,8 +24,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from qcompare.parsers import ParseError
-from qcompare.raw import RawFileError
+from qcompare.errors import InputError
 from qcompare.schema import TableValidationError
 
 if TYPE_CHECKING:
@@ -34,7 +34,8 @@ __all__ = ["app", "main"]
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Compare quality-work assessment schemes.")
 
-_INPUT_ERRORS = (ParseError, RawFileError, TableValidationError, FileNotFoundError)
+#: What a user can cause (qcompare.errors.InputError covers ParseError and RawFileError).
+_INPUT_ERRORS = (InputError, TableValidationError, FileNotFoundError)
 
 
 def _fail(err: Exception) -> None:
@@ -173,6 +174,67 @@ def _print_checks(results: list[CheckResult]) -> bool:
     for result in results:
         typer.echo(f"{'ok  ' if result.passed else 'FAIL'} {result.name}: {result.message}")
     return all(result.passed for result in results)
+
+
+@app.command("import")
+def import_command(
+    file: Annotated[Path, typer.Argument(help="the scheme: a .docx, an .xlsx, or a tab-text export like the seeds")],
+    scheme_id: Annotated[str, typer.Option("--id", help="a new scheme id: lower-case letters, digits, _")],
+    mapping: Annotated[
+        Path | None, typer.Option(help="a TOML or YAML mapping file (table, header_row, columns, scheme)")
+    ] = None,
+    encoding: Annotated[str | None, typer.Option(help="force a text encoding (default: UTF-8, else GB18030)")] = None,
+    city: Annotated[str | None, typer.Option(help="the city, e.g. 苏州市")] = None,
+    district: Annotated[str | None, typer.Option(help="the district or county, if any")] = None,
+    admin_level: Annotated[str | None, typer.Option(help="prefecture, district, county or province")] = None,
+    year: Annotated[int | None, typer.Option(help="the year the scheme applies to")] = None,
+    title: Annotated[str | None, typer.Option(help="the scheme's title, if the file does not give it")] = None,
+    replace: Annotated[bool, typer.Option(help="re-import a scheme imported before under the same id")] = False,
+    dry_run: Annotated[bool, typer.Option(help="read and parse the file, show what it holds, write nothing")] = False,
+) -> None:
+    """Add your own scheme to data/raw and data/normalized (all or nothing)."""
+    import pandas as pd
+
+    from qcompare.importing import import_scheme, import_summary, plan_import
+    from qcompare.mapping import Mapping, SchemeInfo, load_mapping
+
+    try:
+        loaded = load_mapping(mapping) if mapping else Mapping()
+        given = {"city": city, "district": district, "admin_level": admin_level, "year": year, "title": title}
+        overrides = {key: value for key, value in given.items() if value is not None}
+        if overrides:
+            info = SchemeInfo.model_validate({**loaded.scheme.model_dump(exclude_none=True), **overrides})
+            loaded = loaded.model_copy(update={"scheme": info})
+        if dry_run:
+            plan = plan_import(file, scheme_id, loaded, encoding=encoding, replace=replace)
+            for warning in plan.warnings:
+                typer.echo(f"warning: {warning}")
+            from qcompare.tables import records_to_tables
+
+            tables = records_to_tables([plan.document])
+            summary = import_summary(tables, scheme_id)
+            typer.echo(f"{plan.spec.source_table}, columns: {plan.spec.columns}")
+        else:
+            summary = import_scheme(
+                file, scheme_id, loaded, encoding=encoding, replace=replace, progress=typer.echo
+            ).summary()
+    except _INPUT_ERRORS as err:
+        _fail(err)
+        return
+    except ValueError as err:  # pydantic's ValidationError for a bad --admin-level
+        _fail(
+            InputError(
+                "--admin-level",
+                repr(admin_level),
+                str(err).splitlines()[-1].strip(),
+                "use prefecture, district, county or province",
+            )
+        )
+        return
+    with pd.option_context("display.width", 200):
+        typer.echo(summary.to_string(index=False))
+    if dry_run:
+        typer.echo("dry run: nothing written")
 
 
 @app.command()

@@ -21,6 +21,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from qcompare.errors import InputError
 from qcompare.reader import Cell, FreeLine
 
 __all__ = [
@@ -56,17 +57,20 @@ def parse_raw_ref(ref: str) -> tuple[str, int, int]:
     return match["file"], first, last
 
 
-class ParseError(ValueError):
+class ParseError(InputError):
     """A raw document does not have the shape its parser expects.
 
     The message names the file, the line and what was expected, so the
     person who supplied the file can fix it.
+
+    >>> print(ParseError("x.txt", 7, "a number of points", "二十"))
+    x.txt, line 7: expected a number of points, found '二十'
     """
 
-    def __init__(self, file: str, line: int, expected: str, found: str) -> None:
-        self.file, self.line, self.expected, self.found = file, line, expected, found
+    def __init__(self, file: str, line: int, expected: str, found: str, fix: str | None = None) -> None:
+        self.line, self.expected, self.found = line, expected, found
         shown = found if len(found) <= 60 else found[:57] + "..."
-        super().__init__(f"{file}, line {line}: expected {expected}, found {shown!r}")
+        super().__init__(file, f"line {line}", f"expected {expected}, found {shown!r}", fix)
 
 
 Located = Cell | FreeLine

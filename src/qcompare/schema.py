@@ -97,7 +97,7 @@ DATA_ISSUE_KINDS = [
     "private_use_removed",
     "year_not_stated",
 ]
-RAW_REF = r"^[a-z_]+\.txt:L\d+(-L\d+)?$"
+RAW_REF = r"^[a-z][a-z0-9_]*\.txt:L\d+(-L\d+)?$"
 
 
 def _text(nullable: bool = False, **kwargs: Any) -> pa.Column:

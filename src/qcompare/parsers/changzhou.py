@@ -201,9 +201,11 @@ def parse_changzhou(text: str, file: str = FILE) -> DocumentResult:
         elif item is None or task_item != item.number:
             item = _recover_item(b, section, task_item, task_match, orphans, verify_cell, rule_cell, row)
             items.append(item)
-        elif orphans:
+            _report_unattached(b, item, (points_cell,))
+        else:
             for orphan in orphans:
                 b.add_issue("unparsed_text", "free-standing line above a task row", b.ref(orphan), evidence=orphan.text)
+            _report_unattached(b, item, (points_cell, verify_cell, rule_cell))
         orphans = []
 
         if task_item != item.number:
@@ -278,6 +280,19 @@ def parse_changzhou(text: str, file: str = FILE) -> DocumentResult:
         "raw_ref": b.ref_lines(1, blocks[-1].last_line if isinstance(blocks[-1], Row) else blocks[-1].line),
     }
     return DocumentResult("changzhou", [b])
+
+
+def _report_unattached(b: SchemeBuilder, item: _Item, cells: tuple[Cell | None, ...]) -> None:
+    """Keep item-level cells of a task row that continues an item (nothing there to attach them to)."""
+    for cell in cells:
+        if cell is not None and not cell.is_empty:
+            b.add_issue(
+                "unparsed_text",
+                f"item-level cell in a task row of item {item.number}; not attached to the item",
+                b.ref(cell),
+                node_id=item.node_id,
+                evidence=cell.text,
+            )
 
 
 def _recover_item(

@@ -113,6 +113,14 @@ def parse_ezhou(text: str, file: str = FILE) -> DocumentResult:
                 points_status="declared",
             )
             group_count = 0
+        elif not c_group.is_empty:
+            b.add_issue(
+                "unparsed_text",
+                "考核指标 cell in a row without a 序号; not read as a new indicator",
+                b.ref(c_group),
+                node_id=group,
+                evidence=c_group.text,
+            )
         if group is None:
             raise ParseError(file, row.first_line, "a 序号 before the first 考核要点", " | ".join(row.texts()))
         group_count += 1

@@ -211,8 +211,8 @@ def parse_nantong(text: str, file: str = FILE) -> DocumentResult:
     for line in preamble:
         b.add_issue("unparsed_text", "annex marker above the title", b.ref(line), severity="info", evidence=line.text)
     total = sum(n["points"] for n in b.nodes if n["level"] == 1 and n["points"] is not None and not n["is_bonus"])
-    bonus = next(n for n in b.nodes if n["is_bonus"])
-    cap = re.search(r"不超过(\d+)分", bonus["text"])
+    bonus = next((n for n in b.nodes if n["is_bonus"]), None)
+    cap = re.search(r"不超过(\d+)分", bonus["text"]) if bonus is not None else None
     b.add_issue(
         "year_not_stated",
         "the document does not say which year it applies to; year left empty",
@@ -234,7 +234,7 @@ def parse_nantong(text: str, file: str = FILE) -> DocumentResult:
         "total_points": total,
         "total_points_status": "derived_sum",
         "bonus_cap": float(cap.group(1)) if cap else None,
-        "has_bonus": True,
+        "has_bonus": bonus is not None,
         "has_veto": any(n["is_veto"] for n in b.nodes),
         "level_labels": " | ".join(columns[:4]),
         "source_columns": " | ".join(columns),

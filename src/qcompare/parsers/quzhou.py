@@ -120,6 +120,8 @@ def _title_and_marker(b: SchemeBuilder, free: list[FreeLine], marker: str, file:
     for f in lines:
         if clean_text(f.text) == marker:
             b.add_issue("unparsed_text", "annex marker above the title", b.ref(f), severity="info", evidence=f.text)
+    for f in titles[1:]:
+        b.add_issue("unparsed_text", "a further line above the table; the first is read as the title", b.ref(f), evidence=f.text)
     return titles[0]
 
 
@@ -184,6 +186,13 @@ def _parse_targets(blocks: list[Block], file: str) -> SchemeBuilder:
             if not groups:
                 raise ParseError(file, row.first_line, "a 序号 on the first indicator row", "")
             groups[-1].append((row, sub_ind, c_value))
+            if not c_ind.is_empty:
+                b.add_issue(
+                    "unparsed_text",
+                    "指标 cell on a row without 序号; the row is read as one more target of the indicator above",
+                    b.ref(c_ind),
+                    evidence=c_ind.text,
+                )
 
     for (number, parent, c_num, c_ind, inherited), group in zip(indicators, groups, strict=True):
         name = clean_text(c_ind.text).replace("\n", "")
