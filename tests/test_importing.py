@@ -187,3 +187,20 @@ def test_cli_dry_run_shows_the_scheme_and_writes_nothing(tmp_path):
     assert result.exit_code == 0, result.output
     assert "一级指标" in result.output and "dry run: nothing written" in result.output
     assert _fingerprint(raw_dir().parent.parent) == before
+
+
+def test_unknown_names_of_an_import_count_as_bodies_of_their_own(imported):
+    from qcompare.graph import COLLECTIVE, department_load
+
+    root, _ = imported
+    load = department_load(load_tables(normalized_dir(root)))
+    mine = load[load["scheme_id"] == "demo_docx"].set_index("department_id")
+    assert mine.loc["unresolved:县工信局", "name_zh"] == "县工信局"
+    assert mine.loc["unresolved:县应急管理局", "lead_nodes"] == 2  # 质量安全 and the veto row
+    assert COLLECTIVE not in mine.index
+    assert mine["name_zh"].iloc[0] == "市场监督管理局"  # the heaviest body, as in the five
+    from qcompare.graph import responsibility_graph
+
+    G = responsibility_graph(load_tables(normalized_dir(root)))
+    assert G.nodes["unresolved:县工信局"]["name_zh"] == "县工信局"
+    assert G.nodes["unresolved:县工信局"]["family"] == "unresolved"

@@ -40,3 +40,28 @@ def test_run_notebooks_executes_with_parameters_and_writes_html(tmp_path: Path):
     assert executed.cells[-1].outputs[0]["text"] == "42\n"
     assert lines[0] == "[1/1] executing t.ipynb ..."
     assert "42" in (tmp_path / "out" / "t.html").read_text(encoding="utf-8")
+
+
+def test_every_notebook_shows_an_imported_scheme_passed_as_a_parameter(tmp_path: Path):
+    """The issue's promise: import a scheme, pass its id, and every report includes it."""
+    import json
+    import shutil
+
+    from qcompare import examples
+    from qcompare.importing import import_scheme, scratch_project
+    from qcompare.paths import normalized_dir, notebooks_dir
+    from qcompare.tables import load_tables
+
+    project = scratch_project(tmp_path / "project")
+    import_scheme(examples.write_docx(tmp_path / "county.docx"), "mycounty", root=project)
+    scheme_ids = sorted(load_tables(normalized_dir(project))["schemes"]["scheme_id"])
+    source = tmp_path / "notebooks"
+    source.mkdir()
+    for notebook in sorted(notebooks_dir().glob("0[1-6]_*.ipynb")):
+        shutil.copy(notebook, source / notebook.name)
+    parameters = {"data_dir": str(normalized_dir(project)), "schemes": scheme_ids}
+    written = [p for p in run_notebooks(source, tmp_path / "out", parameters=parameters) if p.suffix == ".ipynb"]
+    assert len(written) == 6
+    for path in written:
+        outputs = json.dumps([cell.get("outputs", []) for cell in nbformat.read(path, as_version=4).cells])
+        assert "mycounty" in outputs, path.name

@@ -2,8 +2,13 @@
 
 The pipeline, one module per stage:
 
+``errors``      InputError: the one exception for a user's bad input (file, location, fix)
 ``reader``      tab/blank-line table export → rows and cells with line numbers
-``parsers``     one parser per source document → scheme records
+``sources``     a user's .docx / .xlsx / text file → grids with merges resolved
+``mapping``     header detection; TOML/YAML mapping files
+``parsers``     one parser per source document → scheme records (``table``: imported schemes)
+``importing``   ``qcompare import``: a new scheme joins the data, all or nothing
+``examples``    a small hand-written county scheme as Word, Excel or text
 ``model``       the records and the builder the parsers fill
 ``departments`` department cells → mentions → canonical departments (registry)
 ``weights``     effective points of every leaf
@@ -21,7 +26,7 @@ The pipeline, one module per stage:
 ``accounting``  proof that every raw line landed in some table
 ``plotting``    figures with Chinese labels (Noto Sans CJK SC)
 ``report``      tables for the notebooks; papermill execution
-``cli``         ``qcompare build | report | check | load | graph | draft | check-draft``
+``cli``         ``qcompare build | report | check | load | graph | draft | check-draft | import``
 
 Most users need only :func:`load_tables` (the committed normalized data)
 and the functions re-exported below.  To add a public function, define it
@@ -36,6 +41,7 @@ from qcompare.build import build, build_tables
 from qcompare.departments import split_departments
 from qcompare.draft import DraftParameters, build_draft, check_draft
 from qcompare.graph import concentration, department_load, responsibility_graph
+from qcompare.importing import import_scheme, plan_import
 from qcompare.plotting import (
     plot_co_assignment,
     plot_heatmap,
@@ -52,7 +58,7 @@ from qcompare.plotting import (
 from qcompare.reader import read_blocks
 from qcompare.report import quality_findings, scheme_overview
 from qcompare.rules import parse_rule, points_kept, points_kept_many
-from qcompare.tables import load_tables
+from qcompare.tables import load_tables, select_schemes
 
 __all__ = [
     "DraftParameters",
@@ -62,8 +68,10 @@ __all__ = [
     "check_draft",
     "concentration",
     "department_load",
+    "import_scheme",
     "load_tables",
     "parse_rule",
+    "plan_import",
     "plot_co_assignment",
     "plot_heatmap",
     "plot_hierarchies",
@@ -80,9 +88,10 @@ __all__ = [
     "read_blocks",
     "responsibility_graph",
     "scheme_overview",
+    "select_schemes",
     "split_departments",
     "unaccounted_lines",
     "use_cjk_font",
 ]
 
-__version__ = "0.5.0"
+__version__ = "0.6.0"

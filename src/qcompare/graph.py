@@ -9,7 +9,9 @@ points of the nearest scored node above it, split equally among that node's
 leaves); bonus and veto nodes put no points at stake.  Collective
 placeholders (领导小组相关成员单位, 各镇、街道 …) take their share but are
 not departments: they appear as one ``collective_placeholder`` row and are
-left out of every concentration measure.
+left out of every concentration measure.  A name the department registry
+does not know (an imported scheme's 县工信局, say) counts as a body of its
+own, ``unresolved:<name as printed>``, until the registry learns it.
 
 **Two meanings kept apart.** In ``owner`` schemes (Changzhou, Quzhou's and
 Xinbei's task tables) the departments carry the work out; in ``assessor``
@@ -40,6 +42,7 @@ from qcompare.weights import effective_points
 __all__ = [
     "COLLECTIVE",
     "ROLE_WEIGHTS",
+    "UNRESOLVED",
     "assignment_shares",
     "co_assignment_graph",
     "concentration",
@@ -56,6 +59,9 @@ ROLE_WEIGHTS: dict[str, float] = {"lead": 2.0, "support": 1.0, "responsible": 1.
 
 #: The key under which collective placeholders are reported.
 COLLECTIVE = "collective_placeholder"
+#: Prefix of the id a name the registry does not know gets (``unresolved:县工信局``): it is
+#: counted as a body of its own, under its printed name, never lumped with the placeholders.
+UNRESOLVED = "unresolved:"
 
 _ROLE_RANK = {"lead": 0, "responsible": 1, "assessor": 2, "support": 3, "collective": 4}
 
@@ -71,9 +77,12 @@ def assignment_shares(tables: Mapping[str, pd.DataFrame], weights: Mapping[str, 
     schemes = tables["schemes"].set_index("scheme_id")
     departments = tables["departments"].set_index("department_id")
     a = tables["assignments"].copy()
+    unresolved = a["department_id"].isna() & (a["role"] != "collective")
+    a.loc[unresolved, "department_id"] = UNRESOLVED + a.loc[unresolved, "department_raw"]
     a["department_id"] = a["department_id"].fillna(COLLECTIVE)
     a.loc[a["role"] == "collective", "department_id"] = COLLECTIVE
     a["successor_id"] = a["department_id"].map(departments["successor_id"]).fillna(COLLECTIVE)
+    a.loc[unresolved, "successor_id"] = a.loc[unresolved, "department_id"]
     a["department_role"] = a["scheme_id"].map(schemes["department_role"])
     a["weight"] = a["role"].map(weights).astype(float)
     a["task_share"] = a["weight"] / a.groupby("node_id")["weight"].transform("sum")
@@ -154,7 +163,8 @@ def department_load(
         names = departments.set_index("department_id")["name_zh"]
     else:
         names = departments.drop_duplicates("successor_id").set_index("successor_id")["successor_2018"]
-    load.insert(3, "name_zh", load[key].map(names).fillna("(集体占位：领导小组成员单位等)"))
+    unresolved_names = load[key].str.removeprefix(UNRESOLVED).where(load[key].str.startswith(UNRESOLVED))
+    load.insert(3, "name_zh", load[key].map(names).fillna(unresolved_names).fillna("(集体占位：领导小组成员单位等)"))
     order = {"ALL": "~"}
     load["_scheme"] = load["scheme_id"].map(lambda s: order.get(s, s))
     load = load.sort_values(["_scheme", "department_role", "task_load", key], ascending=[True, True, False, True])
@@ -256,7 +266,12 @@ def responsibility_graph(tables: Mapping[str, pd.DataFrame], weights: Mapping[st
     nodes = tables["nodes"].set_index("node_id")
     G = nx.Graph()
     for department_id, load in shares.groupby("department_id")["task_share"].sum().items():
-        info = departments.loc[str(department_id)]
+        key = str(department_id)
+        if key.startswith(UNRESOLVED):  # a printed name the registry does not know yet
+            info = pd.Series({"name_zh": key.removeprefix(UNRESOLVED), "name_en": "", "family": "unresolved"})
+            info["successor_id"] = key
+        else:
+            info = departments.loc[key]
         G.add_node(
             department_id,
             bipartite=0,

@@ -58,8 +58,11 @@ __all__ = [
     "ImportPlan",
     "ImportResult",
     "check_scheme_id",
+    "column_roles",
     "import_scheme",
+    "import_summary",
     "plan_import",
+    "scratch_project",
     "table_as_text",
 ]
 
@@ -387,6 +390,28 @@ def plan_import(
     if not mapping.scheme.city:
         warnings.append("no city given: set scheme.city in a mapping file (or --city); 未注明 is recorded")
     return ImportPlan(scheme_id, source, text, spec, document, warnings)
+
+
+def column_roles(plan: ImportPlan) -> pd.DataFrame:
+    """Each column of the imported table: its header and the role it was given."""
+    header = next(row for index, row in enumerate(iter_rows(read_blocks(plan.text))) if index == plan.spec.header_row)
+    return pd.DataFrame(
+        {
+            "column": range(1, len(plan.spec.columns) + 1),
+            "header": [clean_text(c.text) for c in header.cells] + [""] * (len(plan.spec.columns) - len(header.cells)),
+            "role": [role or "(kept as data issues)" for role in plan.spec.columns],
+        }
+    )
+
+
+def scratch_project(target: Path, root: Path | None = None) -> Path:
+    """Copy a project's ``data/raw`` and ``data/normalized`` into ``target``
+    (a project root of its own), to try imports without touching the real data."""
+    for source, copy in ((raw_dir(root), raw_dir(target)), (normalized_dir(root), normalized_dir(target))):
+        if copy.exists():
+            raise InputError(str(copy), None, "already exists", "choose an empty folder for the scratch project")
+        shutil.copytree(source, copy)
+    return target
 
 
 def import_summary(tables: dict[str, pd.DataFrame], scheme_id: str) -> pd.DataFrame:

@@ -33,15 +33,19 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from qcompare.errors import InputError
 from qcompare.reader import Row, iter_free_lines, iter_rows, read_blocks, split_lines
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = [
     "SourceCell",
     "SourceTable",
     "decode_bytes",
+    "grid_frame",
     "read_docx_tables",
     "read_source",
     "read_text_table",
@@ -92,6 +96,25 @@ class SourceTable:
                     box = spans.setdefault(cell.merged_into, [*cell.merged_into, r, c])
                     box[2], box[3] = max(box[2], r), max(box[3], c)
         return sorted((a, b, c, d) for a, b, c, d in spans.values())
+
+
+def grid_frame(table: SourceTable) -> pd.DataFrame:
+    """A grid for display: a cell a merge covers shows ↑ (merged from above)
+    or ← (merged from the left) instead of its empty text.
+
+    >>> C = SourceCell
+    >>> rows = [[C("A", "a1"), C("", "b1", (0, 0))], [C("", "a2", (0, 0)), C("x", "b2")]]
+    >>> grid_frame(SourceTable("x", "t", rows)).to_numpy().tolist()
+    [['A', '←'], ['↑', 'x']]
+    """
+    import pandas as pd
+
+    def shown(r: int, cell: SourceCell) -> str:
+        if cell.merged_into is None:
+            return cell.text.replace("\n", " ")
+        return "↑" if cell.merged_into[0] < r else "←"
+
+    return pd.DataFrame([[shown(r, cell) for cell in row] for r, row in enumerate(table.rows)])
 
 
 def decode_bytes(data: bytes, file: str, encoding: str | None = None) -> tuple[str, str]:

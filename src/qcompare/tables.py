@@ -19,6 +19,7 @@ from typing import Any
 
 import pandas as pd
 
+from qcompare.errors import InputError
 from qcompare.model import TABLES, DocumentResult
 from qcompare.paths import normalized_dir
 from qcompare.schema import SCHEMAS, schema_document, validate_tables
@@ -29,6 +30,7 @@ __all__ = [
     "load_tables",
     "records",
     "records_to_tables",
+    "select_schemes",
     "sort_tables",
     "typed_table",
     "write_tables",
@@ -166,6 +168,49 @@ def write_tables(tables: Mapping[str, pd.DataFrame], directory: Path | None = No
             raise
         written.append(target)
     return written
+
+
+def select_schemes(tables: Mapping[str, pd.DataFrame], scheme_ids: Iterable[str] | None) -> dict[str, pd.DataFrame]:
+    """Keep only the rows of some schemes (``None`` keeps every scheme).
+
+    This is what the notebooks' ``schemes`` parameter does: pass an imported
+    scheme's id beside the ones to compare it with.  The department registry
+    is kept whole; a mapping is kept when both its ends are kept.
+
+    >>> tables = load_tables()
+    >>> sorted(select_schemes(tables, ["ezhou", "nantong"])["schemes"]["scheme_id"])
+    ['ezhou', 'nantong']
+    >>> select_schemes(tables, ["suzhou"])  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    qcompare.errors.InputError: schemes, 'suzhou': no such scheme in the data
+      fix: choose from changzhou, ezhou, ...; add a scheme of your own with 'qcompare import'
+    """
+    if scheme_ids is None:
+        return dict(tables)
+    wanted = list(dict.fromkeys(scheme_ids))
+    known = set(tables["schemes"]["scheme_id"])
+    for scheme_id in wanted:
+        if scheme_id not in known:
+            raise InputError(
+                "schemes",
+                repr(scheme_id),
+                "no such scheme in the data",
+                f"choose from {', '.join(sorted(known))}; add a scheme of your own with 'qcompare import'",
+            )
+    out: dict[str, pd.DataFrame] = {}
+    for name, frame in tables.items():
+        if "scheme_id" in frame.columns:
+            keep = frame["scheme_id"].isin(wanted)
+        elif {"subject_id", "object_id"} <= set(frame.columns):
+            keep = frame["subject_id"].str.split(":").str[0].isin(wanted) & frame["object_id"].str.split(":").str[
+                0
+            ].isin(wanted)
+        else:
+            out[name] = frame
+            continue
+        out[name] = frame[keep].reset_index(drop=True)
+    return out
 
 
 def load_tables(directory: Path | None = None) -> dict[str, pd.DataFrame]:

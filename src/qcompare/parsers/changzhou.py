@@ -240,6 +240,8 @@ def parse_changzhou(text: str, file: str = FILE) -> DocumentResult:
         raise ParseError(file, 1, "a table header starting with 指标项", "")
     if not title_lines:
         raise ParseError(file, 1, "the document title above the first section heading", "")
+    for orphan in orphans:
+        b.add_issue("unparsed_text", "free-standing line after the last table row", b.ref(orphan), evidence=orphan.text)
     for variant, variant_ref in sorted(header_variants.items()):
         b.add_issue(
             "header_variant",

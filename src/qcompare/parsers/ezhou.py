@@ -78,8 +78,8 @@ def parse_ezhou(text: str, file: str = FILE) -> DocumentResult:
         c_cat, c_num, c_group, c_point, c_score, c_rule, c_dept = row.cells
         if not c_cat.is_empty:
             title, points = split_declared_points(_collapsed(b, c_cat, "考核内容"))
-            if title not in _CATEGORY_IDS:
-                raise ParseError(file, c_cat.first_line, "a category 质量目标 or 质量措施", c_cat.text)
+            if title not in _CATEGORY_IDS or points is None:
+                raise ParseError(file, c_cat.first_line, "a category 质量目标 or 质量措施 with its points", c_cat.text)
             category = b.add_node(
                 _CATEGORY_IDS[title],
                 parent_id=None,
@@ -124,6 +124,8 @@ def parse_ezhou(text: str, file: str = FILE) -> DocumentResult:
         if group is None:
             raise ParseError(file, row.first_line, "a 序号 before the first 考核要点", " | ".join(row.texts()))
         group_count += 1
+        if c_score.is_empty:
+            raise ParseError(file, c_score.first_line, "a 分值 beside every 考核要点", c_point.text)
         point_text = clean_text(c_point.text).replace("\n", "")
         leaf = b.add_node(
             f"{group.split(':')[1]}.{group_count}",

@@ -121,7 +121,8 @@ def _title_and_marker(b: SchemeBuilder, free: list[FreeLine], marker: str, file:
         if clean_text(f.text) == marker:
             b.add_issue("unparsed_text", "annex marker above the title", b.ref(f), severity="info", evidence=f.text)
     for f in titles[1:]:
-        b.add_issue("unparsed_text", "a further line above the table; the first is read as the title", b.ref(f), evidence=f.text)
+        why = "a further line above the table; the first is read as the title"
+        b.add_issue("unparsed_text", why, b.ref(f), evidence=f.text)
     return titles[0]
 
 

@@ -261,6 +261,14 @@ def _parse_tasks(blocks: list[Block], file: str) -> SchemeBuilder:
                     )
             group_titles[group] = name
             count, label_cell = 0, None
+        elif not c_work.is_empty:
+            b.add_issue(
+                "unparsed_text",
+                "工作内容 cell in a row without a 序号; not read as a new group",
+                b.ref(c_work),
+                node_id=group,
+                evidence=c_work.text,
+            )
         if group is None:
             raise ParseError(file, row.first_line, "a 序号 on the first task row", " | ".join(row.texts()))
         count += 1
