@@ -17,12 +17,15 @@ from collections.abc import Callable
 from pathlib import Path
 
 import qcompare
+from qcompare import examples
 from qcompare.accounting import unaccounted_lines
 from qcompare.build import build_tables, parse_documents
 from qcompare.draft import build_draft, check_draft, export_docx, export_xlsx, read_xlsx
+from qcompare.importing import import_scheme, plan_import, scratch_project
 from qcompare.parsers import PARSERS
 from qcompare.raw import read_manifest, read_raw
 from qcompare.reader import read_blocks
+from qcompare.sources import read_source
 from qcompare.tables import records_to_tables, write_tables
 
 
@@ -59,6 +62,16 @@ def main() -> None:
     stages.append(("export_xlsx", lambda: export_xlsx(draft, tmp / "draft.xlsx")))
     stages.append(("read_xlsx", lambda: read_xlsx(tmp / "draft.xlsx")))
     stages.append(("export_docx", lambda: export_docx(draft, tmp / "draft.docx")))
+    docx_path, xlsx_path = examples.write_docx(tmp / "scheme.docx"), examples.write_xlsx(tmp / "scheme.xlsx")
+    stages.append(("read_source example .docx (gridSpan/vMerge)", lambda: read_source(docx_path)))
+    stages.append(("read_source example .xlsx (merged ranges)", lambda: read_source(xlsx_path)))
+    stages.append(("plan_import example .docx (read, detect, parse)", lambda: plan_import(docx_path, "bench")))
+
+    def one_import() -> None:
+        with tempfile.TemporaryDirectory() as scratch:
+            import_scheme(docx_path, "bench", root=scratch_project(Path(scratch)))
+
+    stages.append(("import_scheme example .docx (scratch copy, whole pipeline, swap)", one_import))
 
     print(f"qcompare {qcompare.__version__}, python {platform.python_version()} on {platform.machine()}, ", end="")
     print(f"{args.repeat} runs each\n")

@@ -204,3 +204,26 @@ def test_unknown_names_of_an_import_count_as_bodies_of_their_own(imported):
     G = responsibility_graph(load_tables(normalized_dir(root)))
     assert G.nodes["unresolved:县工信局"]["name_zh"] == "县工信局"
     assert G.nodes["unresolved:县工信局"]["family"] == "unresolved"
+
+
+def test_formula_text_in_an_imported_sheet_stays_text_and_is_neutralised_on_export(tmp_path):
+    from openpyxl import Workbook, load_workbook
+
+    from qcompare.draft import export_xlsx, scheme_as_draft
+
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append(["考核内容", "分值", "牵头单位"])
+    sheet.append(["建立质量档案", 60, "县市场监管局"])
+    sheet.append(["开展质量宣传", 40, "县市场监管局"])
+    sheet["A3"].value, sheet["A3"].data_type = '=HYPERLINK("http://example.invalid","点击")', "s"  # text, not a formula
+    workbook.save(tmp_path / "hostile.xlsx")
+    root = _project(tmp_path)
+    import_scheme(tmp_path / "hostile.xlsx", "hostile", root=root)
+    tables = load_tables(normalized_dir(root))
+    texts = tables["nodes"].query("scheme_id == 'hostile'")["text"].tolist()
+    assert texts[1] == '=HYPERLINK("http://example.invalid","点击")'  # the data keeps what the cell says
+    path = export_xlsx(scheme_as_draft(tables, "hostile"), tmp_path / "draft.xlsx")
+    cells = [c for row in load_workbook(path)["考核指标"].iter_rows() for c in row if "HYPERLINK" in str(c.value)]
+    assert cells and all(c.data_type == "s" and not str(c.value).startswith("=") for c in cells)
+    assert any(str(c.value).startswith("'=HYPERLINK") for c in cells)  # the title cell, escaped

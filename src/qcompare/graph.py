@@ -31,6 +31,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import networkx as nx
 import numpy as np
@@ -267,11 +268,12 @@ def responsibility_graph(tables: Mapping[str, pd.DataFrame], weights: Mapping[st
     G = nx.Graph()
     for department_id, load in shares.groupby("department_id")["task_share"].sum().items():
         key = str(department_id)
+        info: Mapping[Any, Any]
         if key.startswith(UNRESOLVED):  # a printed name the registry does not know yet
-            info = pd.Series({"name_zh": key.removeprefix(UNRESOLVED), "name_en": "", "family": "unresolved"})
-            info["successor_id"] = key
+            name = key.removeprefix(UNRESOLVED)
+            info = {"name_zh": name, "name_en": "", "family": "unresolved", "successor_id": key}
         else:
-            info = departments.loc[key]
+            info = departments.loc[key].to_dict()
         G.add_node(
             department_id,
             bipartite=0,
