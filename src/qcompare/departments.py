@@ -296,25 +296,34 @@ def resolve_assignments(
     names: list[str | None] = [None] * len(assignments)
     ids: list[str | None] = [None] * len(assignments)
     issues: list[dict[str, object]] = []
-    positions = {label: i for i, label in enumerate(assignments.index)}
-    for _, cell in assignments.groupby(["node_id", "raw_ref"], sort=False):
-        cell = cell.sort_values("position")
-        named = cell[cell["role"] != "collective"]
-        carried = carry_prefix([str(n) for n in named["department_raw"]])
-        for (label, row), full in zip(named.iterrows(), carried, strict=True):
-            at = positions[label]
+    # one pass over plain lists: cells in order of first appearance, and each
+    # (name, places) resolved once however often it is printed
+    cells: dict[tuple[str, str], list[int]] = {}
+    for at, key in enumerate(zip(assignments["node_id"], assignments["raw_ref"], strict=True)):
+        cells.setdefault(key, []).append(at)
+    role, raw = assignments["role"].tolist(), assignments["department_raw"].tolist()
+    position, scheme = assignments["position"].tolist(), assignments["scheme_id"].tolist()
+    node, ref = assignments["node_id"].tolist(), assignments["raw_ref"].tolist()
+    resolved: dict[tuple[str, tuple[str, ...]], str | None] = {}
+    for members in cells.values():
+        named = sorted((at for at in members if role[at] != "collective"), key=lambda at: position[at])
+        carried = carry_prefix([str(raw[at]) for at in named])
+        for at, full in zip(named, carried, strict=True):
             names[at] = full
-            ids[at] = resolve_department(full, index, places[row["scheme_id"]])
+            key = (full, places[scheme[at]])
+            if key not in resolved:
+                resolved[key] = resolve_department(full, index, key[1])
+            ids[at] = resolved[key]
             if ids[at] is None:
                 issues.append(
                     {
-                        "scheme_id": row["scheme_id"],
-                        "node_id": row["node_id"],
+                        "scheme_id": scheme[at],
+                        "node_id": node[at],
                         "kind": "unknown_department",
                         "severity": "warning",
-                        "message": f"'{row['department_raw']}' matches no alias in data/reference/departments.csv",
+                        "message": f"'{raw[at]}' matches no alias in data/reference/departments.csv",
                         "evidence": full,
-                        "raw_ref": row["raw_ref"],
+                        "raw_ref": ref[at],
                     }
                 )
     assignments["department_name"] = pd.Series(names, index=assignments.index, dtype="str")
