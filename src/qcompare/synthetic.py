@@ -120,6 +120,7 @@ class _Source:
     """What the generator needs from the committed data."""
 
     nodes: pd.DataFrame
+    points: dict[str, float]
     children: dict[str, list[str]]
     roots: dict[str, list[str]]
     rules: dict[str, str]
@@ -151,17 +152,26 @@ def _load_source(tables: Mapping[str, pd.DataFrame]) -> _Source:
     synonyms = pd.read_csv(project_root() / "data" / "reference" / "synonyms.csv", dtype=str)
     groups = [sorted(group["term"]) for _, group in synonyms.groupby("group", sort=True) if len(group) > 1]
     leaves = sorted(set(nodes.index) - set(children))
+    points = {str(k): float(v) for k, v in nodes["points"].dropna().items()}
     return _Source(
         nodes=nodes,
+        points=points,
         children=children,
         roots=roots,
         rules={str(k): str(v) for k, v in rules.items()},
-        leads=leads.groupby("node_id")["department_id"].agg(list).to_dict(),
-        supports=supports.groupby("node_id")["department_id"].agg(list).to_dict(),
+        leads=_by_node(leads),
+        supports=_by_node(supports),
         aliases=aliases,
         synonyms=groups,
         leaves=leaves,
     )
+
+
+def _by_node(assignments: pd.DataFrame) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for node_id, department_id in zip(assignments["node_id"], assignments["department_id"], strict=True):
+        out.setdefault(str(node_id), []).append(str(department_id))
+    return out
 
 
 def _reword(text: str, source: _Source, rng: np.random.Generator, p: float) -> str:
@@ -229,7 +239,7 @@ def _render(scheme_id: str, base: str, source: _Source, rng: np.random.Generator
                 leaf_lines[len(lines) + 1 + level] = node
             cells.append(" ".join(text.split()))
         leaf = path[-1]
-        points = source.nodes.at[leaf, "points"]
+        points: float | None = source.points.get(leaf)
         rule = source.rules.get(leaf, "")
         leads = [_department(d, source, rng) for d in source.leads.get(leaf, [])]
         supports = [_department(d, source, rng) for d in source.supports.get(leaf, [])]
@@ -238,7 +248,7 @@ def _render(scheme_id: str, base: str, source: _Source, rng: np.random.Generator
         if rng.random() < p.lose:
             supports = []
         cells += [
-            format_points(float(points) * scale) if pd.notna(points) else "",
+            format_points(points * scale) if points is not None else "",
             " ".join(_reword(rule, source, rng, p.reword).split()),
             "、".join(leads),
             "、".join(supports),
