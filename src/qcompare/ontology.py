@@ -63,6 +63,7 @@ FACETS = {"nature": NATURES, "lever": LEVERS, "domain": DOMAINS}
 _THRESHOLD = re.compile(r"(\d+(\.\d+)?\s*[%‰])|前\s*\d+|[≥≤]|\d+\s*(个|家|只|件|次|批次|张)以上|达到\d|大于\d|不低于")
 _REFERENCE = project_root() / "data" / "reference"
 _MARGIN = 1.25
+_CHUNK = 2000
 
 
 def load_keywords(path: Path | None = None) -> pd.DataFrame:
@@ -114,9 +115,16 @@ def rule_scores(text: str, keywords: pd.DataFrame, facet: str) -> dict[str, tupl
     >>> rule_scores("开展监督抽查", kw, "lever")
     {'supervision': (4.0, ['监督抽查'])}
     """
-    scores: dict[str, tuple[float, list[str]]] = {}
     rows = keywords[keywords["facet"] == facet]
-    for code, keyword, weight in zip(rows["code"], rows["keyword"], rows["weight"], strict=True):
+    return _score(text, list(zip(rows["code"], rows["keyword"], rows["weight"], strict=True)), facet)
+
+
+Keyword = tuple[str, str, float]
+
+
+def _score(text: str, rows: list[Keyword], facet: str) -> dict[str, tuple[float, list[str]]]:
+    scores: dict[str, tuple[float, list[str]]] = {}
+    for code, keyword, weight in rows:
         if keyword and keyword in text:
             score, hits = scores.get(code, (0.0, []))
             scores[code] = (score + weight * len(keyword), [*hits, keyword])
@@ -124,6 +132,25 @@ def rule_scores(text: str, keywords: pd.DataFrame, facet: str) -> dict[str, tupl
         score, hits = scores.get("outcome", (0.0, []))
         scores["outcome"] = (score + 6.0, [*hits, "numeric threshold"])
     return scores
+
+
+class _KeywordScorer:
+    """:func:`rule_scores` with the keyword table split by facet once, and each
+    (text, facet) scored once: a parent's title is scored for every child.
+    The dicts it returns are shared; callers must not change them."""
+
+    def __init__(self, keywords: pd.DataFrame) -> None:
+        self.rows: dict[str, list[Keyword]] = {
+            str(facet): list(zip(group["code"], group["keyword"], group["weight"], strict=True))
+            for facet, group in keywords.groupby("facet", sort=False)
+        }
+        self.cache: dict[tuple[str, str], dict[str, tuple[float, list[str]]]] = {}
+
+    def __call__(self, text: str, facet: str) -> dict[str, tuple[float, list[str]]]:
+        key = (text, facet)
+        if key not in self.cache:
+            self.cache[key] = _score(text, self.rows.get(facet, []), facet)
+        return self.cache[key]
 
 
 def _decide(scores: dict[str, tuple[float, list[str]]]) -> tuple[str, float] | None:
@@ -145,8 +172,8 @@ class _Decision:
     confidence: float
 
 
-def _rule_label(text: str, parent_text: str, keywords: pd.DataFrame, facet: str) -> _Decision | None:
-    own = rule_scores(text, keywords, facet)
+def _rule_label(text: str, parent_text: str, score: _KeywordScorer, facet: str) -> _Decision | None:
+    own = score(text, facet)
     decided = _decide(own)
     if decided:
         code, confidence = decided
@@ -154,9 +181,9 @@ def _rule_label(text: str, parent_text: str, keywords: pd.DataFrame, facet: str)
     if not parent_text:
         return None
     merged = dict(own)
-    for code, (score, hits) in rule_scores(parent_text, keywords, facet).items():
+    for code, (value, hits) in score(parent_text, facet).items():
         base, own_hits = merged.get(code, (0.0, []))
-        merged[code] = (base + score / 2, [*own_hits, *(f"parent:{h}" for h in hits)])
+        merged[code] = (base + value / 2, [*own_hits, *(f"parent:{h}" for h in hits)])
     decided = _decide(merged)
     if decided and own:
         code, confidence = decided
@@ -164,11 +191,11 @@ def _rule_label(text: str, parent_text: str, keywords: pd.DataFrame, facet: str)
     return None
 
 
-def _domain_label(text: str, parent_text: str, keywords: pd.DataFrame) -> list[_Decision]:
-    own = rule_scores(text, keywords, "domain")
+def _domain_label(text: str, parent_text: str, score: _KeywordScorer) -> list[_Decision]:
+    own = score(text, "domain")
     source = "keywords"
     if not own and parent_text:
-        own = rule_scores(parent_text, keywords, "domain")
+        own = score(parent_text, "domain")
         source = "parent keywords"
     if not own:
         return [_Decision("general", "rule", "no domain keyword in the node or its parent", 0.5)]
@@ -197,14 +224,16 @@ def _model_labels(texts: pd.Series, known: pd.Series, unknown_ids: list[str], fa
     model = LogisticRegression(max_iter=2000, C=4.0, class_weight="balanced", random_state=0)
     model.fit(X_train, labels)
     probabilities = model.predict_proba(X_new)
-    similarity = (X_new @ X_train.T).toarray()
-    for row, node_id in enumerate(unknown_ids):
-        best = int(np.argmax(probabilities[row]))
-        neighbours = np.argsort(-similarity[row], kind="stable")[:3]
-        evidence = "nearest labelled: " + ", ".join(f"{train_ids[i]} ({labels[i]})" for i in neighbours)
-        out[node_id] = _Decision(
-            str(model.classes_[best]), "model", evidence, round(float(probabilities[row][best]), 3)
-        )
+    best = np.argmax(probabilities, axis=1)
+    for start in range(0, len(unknown_ids), _CHUNK):  # the dense similarity block of a chunk, not of all rows
+        similarity = (X_new[start : start + _CHUNK] @ X_train.T).toarray()
+        neighbours = np.argsort(-similarity, axis=1, kind="stable")[:, :3]
+        for offset, nearest in enumerate(neighbours):
+            row = start + offset
+            evidence = "nearest labelled: " + ", ".join(f"{train_ids[i]} ({labels[i]})" for i in nearest)
+            out[unknown_ids[row]] = _Decision(
+                str(model.classes_[best[row]]), "model", evidence, round(float(probabilities[row][best[row]]), 3)
+            )
     return out
 
 
@@ -234,13 +263,16 @@ def label_nodes(
         return clean_text(titles[parent]) if isinstance(parent, str) and isinstance(titles[parent], str) else ""
 
     decisions: dict[str, dict[str, list[_Decision]]] = {facet: {} for facet in FACETS}
+    score = _KeywordScorer(keywords)
+    text_of = texts.to_dict()
+    parents = {node_id: parent_text(node_id) for node_id in node_ids}
     for facet in ("nature", "lever"):
         for node_id in node_ids:
-            decided = _rule_label(texts[node_id], parent_text(node_id), keywords, facet)
+            decided = _rule_label(text_of[node_id], parents[node_id], score, facet)
             if decided:
                 decisions[facet][node_id] = [decided]
     for node_id in node_ids:
-        decisions["domain"][node_id] = _domain_label(texts[node_id], parent_text(node_id), keywords)
+        decisions["domain"][node_id] = _domain_label(text_of[node_id], parents[node_id], score)
 
     manual_labels: dict[str, dict[str, str]] = {"nature": {}, "lever": {}}
     if manual is not None:
