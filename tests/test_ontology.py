@@ -3,8 +3,11 @@ and a cross-validated accuracy against the hand-labelled set."""
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from qcompare.ontology import FACETS, evaluate, label_nodes, load_evaluation_set, load_keywords
 
@@ -76,3 +79,18 @@ def test_docs_report_the_measured_accuracy(evaluation, root):
     text = (root / "docs" / "ontology_and_crosswalk.md").read_text(encoding="utf-8")
     assert f"| lever | {evaluation.accuracy['lever']:.3f} |" in text
     assert f"| nature | {evaluation.accuracy['nature']:.3f} |" in text
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.integers(1, 6).flatmap(
+        lambda width: st.lists(
+            st.lists(st.sampled_from([0.0, 0.25, 0.5, 1.0]), min_size=width, max_size=width), min_size=1, max_size=5
+        )
+    )
+)
+def test_top3_is_a_stable_argsort_without_the_sort(rows):
+    from qcompare.ontology import _top3
+
+    matrix = np.array(rows)
+    assert _top3(matrix) == [[int(i) for i in np.argsort(-row, kind="stable")[:3]] for row in matrix]

@@ -63,7 +63,7 @@ FACETS = {"nature": NATURES, "lever": LEVERS, "domain": DOMAINS}
 _THRESHOLD = re.compile(r"(\d+(\.\d+)?\s*[%‰])|前\s*\d+|[≥≤]|\d+\s*(个|家|只|件|次|批次|张)以上|达到\d|大于\d|不低于")
 _REFERENCE = project_root() / "data" / "reference"
 _MARGIN = 1.25
-_CHUNK = 2000
+_CHUNK = 500
 
 
 def load_keywords(path: Path | None = None) -> pd.DataFrame:
@@ -227,13 +227,31 @@ def _model_labels(texts: pd.Series, known: pd.Series, unknown_ids: list[str], fa
     best = np.argmax(probabilities, axis=1)
     for start in range(0, len(unknown_ids), _CHUNK):  # the dense similarity block of a chunk, not of all rows
         similarity = (X_new[start : start + _CHUNK] @ X_train.T).toarray()
-        neighbours = np.argsort(-similarity, axis=1, kind="stable")[:, :3]
-        for offset, nearest in enumerate(neighbours):
+        for offset, nearest in enumerate(_top3(similarity)):
             row = start + offset
             evidence = "nearest labelled: " + ", ".join(f"{train_ids[i]} ({labels[i]})" for i in nearest)
             out[unknown_ids[row]] = _Decision(
                 str(model.classes_[best[row]]), "model", evidence, round(float(probabilities[row][best[row]]), 3)
             )
+    return out
+
+
+def _top3(similarity: np.ndarray) -> list[list[int]]:
+    """Per row, the columns of the three highest values, ties to the lower
+    column: ``np.argsort(-row, kind="stable")[:3]`` without sorting the row.
+
+    >>> _top3(np.array([[0.1, 0.9, 0.5, 0.9, 0.2], [1.0, 1.0, 1.0, 1.0, 0.0]]))
+    [[1, 3, 2], [0, 1, 2]]
+    """
+    k = min(3, similarity.shape[1])
+    if k == 0:
+        return [[] for _ in range(similarity.shape[0])]
+    third = -np.partition(-similarity, k - 1, axis=1)[:, k - 1]
+    out = []
+    for row, cut in zip(similarity, third, strict=True):
+        candidates = np.flatnonzero(row >= cut)
+        order = np.lexsort((candidates, -row[candidates]))
+        out.append([int(i) for i in candidates[order][:k]])
     return out
 
 
