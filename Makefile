@@ -8,7 +8,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: all install build report test lint typecheck check notebooks bench constraints clean
+.PHONY: all install build report test lint typecheck check notebooks bench bench-scale constraints clean
 
 all: build report
 
@@ -48,6 +48,10 @@ notebooks: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_build.py
+
+# Time every stage against the number of schemes (synthetic corpus); several minutes.
+bench-scale: $(STAMP)
+	$(BIN)/python benchmarks/bench_scale.py --sizes 5 20 100 300 1000 --max-crosswalk-units 2000 --plot docs/scale_baseline.png
 
 clean:
 	rm -rf $(VENV) reports

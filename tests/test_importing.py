@@ -227,3 +227,21 @@ def test_formula_text_in_an_imported_sheet_stays_text_and_is_neutralised_on_expo
     cells = [c for row in load_workbook(path)["考核指标"].iter_rows() for c in row if "HYPERLINK" in str(c.value)]
     assert cells and all(c.data_type == "s" and not str(c.value).startswith("=") for c in cells)
     assert any(str(c.value).startswith("'=HYPERLINK") for c in cells)  # the title cell, escaped
+
+
+def test_mapping_header_row_overrides_detection_and_keeps_that_rows_headers(tmp_path):
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append(["一级指标", "分值", "评分标准", "牵头单位"])  # looks more like a header than the real one
+    sheet.append(["考核内容", "分值"])
+    sheet.append(["建立质量档案", 5])
+    workbook.save(tmp_path / "two_headers.xlsx")
+    mapping = tmp_path / "mapping.yaml"
+    mapping.write_text("header_row: 2\n", encoding="utf-8")
+    plan = plan_import(tmp_path / "two_headers.xlsx", "demo", mapping)
+    assert plan.spec.columns == ["content", "points"]
+    nodes = plan.document.schemes[0].nodes
+    assert [(n["title"], n["points"]) for n in nodes] == [("建立质量档案", 5.0)]
+    assert plan.document.schemes[0].scheme["title"] == "一级指标|分值|评分标准|牵头单位"  # the row above, cleaned

@@ -43,7 +43,15 @@ import pandas as pd
 
 from qcompare.build import build_tables, import_record_name
 from qcompare.errors import InputError
-from qcompare.mapping import HIERARCHY_ROLES, SINGLE_ROLES, Mapping, column_index, detect_header, load_mapping
+from qcompare.mapping import (
+    HIERARCHY_ROLES,
+    SINGLE_ROLES,
+    Mapping,
+    column_index,
+    detect_header,
+    header_roles,
+    load_mapping,
+)
 from qcompare.model import DocumentResult
 from qcompare.parsers.table import ImportSpec, parse_table
 from qcompare.paths import normalized_dir, project_root, raw_dir
@@ -150,9 +158,7 @@ def _choose_table(tables: list[SourceTable], mapping: Mapping, file: str) -> tup
                     f"header_row {mapping.header_row} is past the last row ({len(table.rows)})",
                     "fix header_row",
                 )
-            detected = detect_header(table)
-            roles = detected[1] if detected and detected[0] == index else [None] * table.width
-            found.append((table, index, roles))
+            found.append((table, index, header_roles(table.rows[index], table.width)))
             continue
         detected = detect_header(table)
         if detected is not None:
@@ -266,9 +272,10 @@ def table_as_text(
     rows = table.rows
     kept_rows, kept_columns = _kept(table, header)
     lines = [line for text in table.before for line in _cell_lines(text) if line]
-    for r in range(header):
-        for text in _cell_texts(rows[r]):
-            lines.extend(line for line in _cell_lines(text) if line)
+    for r in range(header):  # a row above the header (a title, a subtitle) becomes one line
+        texts = [" ".join(line for line in _cell_lines(text) if line) for text in _cell_texts(rows[r])]
+        if texts:
+            lines.append(" | ".join(texts))
     if lines:
         lines += ["", ""]
     cells: list[tuple[int, str]] = []

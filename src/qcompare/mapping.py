@@ -52,6 +52,7 @@ __all__ = [
     "column_index",
     "detect_header",
     "header_role",
+    "header_roles",
     "load_mapping",
 ]
 
@@ -200,8 +201,11 @@ def header_role(text: str) -> str | None:
     return None
 
 
-def _row_roles(row: list[SourceCell]) -> list[str | None]:
-    return [header_role(cell.text) if cell.merged_into is None else None for cell in row]
+def header_roles(row: list[SourceCell], width: int | None = None) -> list[str | None]:
+    """The role each cell of a header row names (None for unknown or merged cells),
+    padded to ``width``."""
+    roles = [header_role(cell.text) if cell.merged_into is None else None for cell in row]
+    return roles + [None] * ((width or len(roles)) - len(roles))
 
 
 def detect_header(table: SourceTable, search_rows: int = 20) -> tuple[int, list[str | None]] | None:
@@ -215,16 +219,14 @@ def detect_header(table: SourceTable, search_rows: int = 20) -> tuple[int, list[
     """
     best: tuple[int, int] | None = None
     for index, row in enumerate(table.rows[:search_rows]):
-        roles = _row_roles(row)
-        found = {r for r in roles if r is not None}
+        found = {r for r in header_roles(row) if r is not None}
         if len(found) < 2 or not found & set(HIERARCHY_ROLES):
             continue
         if best is None or len(found) > best[1]:
             best = (index, len(found))
     if best is None:
         return None
-    roles = _row_roles(table.rows[best[0]])
-    return best[0], roles + [None] * (table.width - len(roles))
+    return best[0], header_roles(table.rows[best[0]], table.width)
 
 
 def column_index(key: str, headers: list[str]) -> int | None:
