@@ -35,7 +35,7 @@ from __future__ import annotations
 import re
 import tomllib
 from pathlib import Path
-from typing import Literal
+from typing import Literal, get_args
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -56,24 +56,7 @@ __all__ = [
     "load_mapping",
 ]
 
-#: Roles that make a level of the indicator hierarchy, in their usual order.
-HIERARCHY_ROLES = ("level1", "level2", "level3", "indicator", "content", "point")
-#: Every role a column can play.
-ROLES = (
-    *HIERARCHY_ROLES,
-    "points",
-    "rule",
-    "verification",
-    "lead",
-    "responsible",
-    "support",
-    "assessor",
-    "deadline",
-    "target",
-    "code",
-    "note",
-    "ignore",
-)
+#: What a column can be: the hierarchy levels first (in their usual order), then the rest.
 Role = Literal[
     "level1",
     "level2",
@@ -94,6 +77,10 @@ Role = Literal[
     "note",
     "ignore",
 ]
+#: Every role a column can play (the values of :data:`Role`).
+ROLES: tuple[str, ...] = get_args(Role)
+#: Roles that make a level of the indicator hierarchy.
+HIERARCHY_ROLES = ROLES[:6]
 #: Roles at most one column may play.
 SINGLE_ROLES = ("points", "code", "deadline", "verification")
 

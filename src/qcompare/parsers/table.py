@@ -105,6 +105,8 @@ class _Walk:
     rows: list[Row]
     headers: list[str]
     covered: dict[tuple[int, int], tuple[int, int]]
+    #: merge anchor → the last row its merge covers
+    last_row_of: dict[tuple[int, int], int]
     hierarchy: list[int]
     open_nodes: dict[int, _Open] = field(default_factory=dict)
     opened_in_row: dict[int, list[_Open]] = field(default_factory=dict)
@@ -146,7 +148,8 @@ def parse_table(text: str, file: str, scheme_id: str, spec: ImportSpec) -> Docum
     hierarchy = [c for c, role in enumerate(spec.columns) if role in HIERARCHY_ROLES]
     if not hierarchy:
         raise ParseError(file, header.first_line, "at least one hierarchy column (一级指标, 考核内容 …)", "none mapped")
-    walk = _Walk(builder, spec, rows, headers, covered, hierarchy)
+    last_row_of = {(r0, c0): r1 for r0, c0, r1, _ in spec.merges}
+    walk = _Walk(builder, spec, rows, headers, covered, last_row_of, hierarchy)
     for r in range(spec.header_row + 1, len(rows)):
         _walk_row(walk, r)
     if not builder.nodes:
@@ -276,7 +279,7 @@ def _merged_owner(walk: _Walk, r: int, c: int) -> tuple[_Open | None, bool]:
     A cell merged down over rows r..s belongs to the node opened in row r
     that spans exactly r..s; otherwise to the row's owner (second value
     False when a merge did not line up with any node)."""
-    last = max((rr for (rr, cc), anchor in walk.covered.items() if anchor == (r, c) and cc == c), default=r)
+    last = walk.last_row_of.get((r, c), r)
     if last == r:
         return _row_owner(walk, r), True
     for node in reversed(walk.opened_in_row.get(r, [])):
