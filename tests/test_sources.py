@@ -156,3 +156,17 @@ def test_a_cut_xlsx_is_refused_cleanly(tmp_path_factory, cut):
     path.write_bytes(data[: min(cut, len(data) - 1)])
     with pytest.raises(InputError, match=r"scheme\.xlsx: "):
         read_source(path)
+
+
+def test_text_of_a_table_nested_in_a_word_cell_is_kept(tmp_path: Path):
+    import docx
+
+    document = docx.Document()
+    table = document.add_table(rows=2, cols=2)
+    table.cell(0, 0).text, table.cell(0, 1).text = "一级指标", "考核内容"
+    table.cell(1, 0).text, table.cell(1, 1).text = "质量目标", "外层文字"
+    inner = table.cell(1, 1).add_table(rows=1, cols=2)
+    inner.cell(0, 0).text, inner.cell(0, 1).text = "嵌套甲", "嵌套乙"
+    document.save(str(tmp_path / "nested.docx"))
+    [grid] = read_source(tmp_path / "nested.docx")
+    assert grid.rows[1][1].text.split("\n")[:3] == ["外层文字", "嵌套甲", "嵌套乙"]

@@ -270,7 +270,8 @@ def read_docx_tables(path: Path, file: str | None = None) -> list[SourceTable]:
 
 def _docx_grid(table: Any, number: int) -> list[list[SourceCell]]:
     """The rectangular grid of one Word table (w:gridSpan and w:vMerge resolved)."""
-    from docx.table import _Cell
+    from docx.oxml.ns import qn
+    from docx.text.paragraph import Paragraph
 
     placed: list[dict[int, SourceCell]] = []
     for r, tr in enumerate(table._tbl.tr_lst):
@@ -278,7 +279,9 @@ def _docx_grid(table: Any, number: int) -> list[list[SourceCell]]:
         column = tr.grid_before
         for tc in tr.tc_lst:
             span = max(1, tc.grid_span)
-            text = _Cell(tc, table).text
+            # every paragraph inside the cell, nested tables included (python-docx's
+            # _Cell.text reads only the cell's own paragraphs and would drop them)
+            text = "\n".join(Paragraph(p, table).text for p in tc.iter(qn("w:p")))
             location = f"table {number}, row {r + 1}, column {column + 1}"
             anchor: tuple[int, int] | None = None
             if tc.vMerge == "continue" and r > 0 and not text.strip():
