@@ -245,3 +245,10 @@ def test_mapping_header_row_overrides_detection_and_keeps_that_rows_headers(tmp_
     nodes = plan.document.schemes[0].nodes
     assert [(n["title"], n["points"]) for n in nodes] == [("建立质量档案", 5.0)]
     assert plan.document.schemes[0].scheme["title"] == "一级指标|分值|评分标准|牵头单位"  # the row above, cleaned
+
+
+def test_cli_names_a_bad_option_value_and_its_choices(tmp_path):
+    source = examples.write_xlsx(tmp_path / "scheme.xlsx")
+    result = CliRunner().invoke(app, ["import", str(source), "--id", "demo", "--admin-level", "town", "--dry-run"])
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert "--admin-level, 'town': Input should be 'prefecture', 'district', 'county' or 'province'" in result.output

@@ -194,6 +194,7 @@ def import_command(
 ) -> None:
     """Add your own scheme to data/raw and data/normalized (all or nothing)."""
     import pandas as pd
+    from pydantic import ValidationError
 
     from qcompare.importing import import_scheme, import_summary, plan_import
     from qcompare.mapping import Mapping, SchemeInfo, load_mapping
@@ -221,15 +222,10 @@ def import_command(
     except _INPUT_ERRORS as err:
         _fail(err)
         return
-    except ValueError as err:  # pydantic's ValidationError for a bad --admin-level
-        _fail(
-            InputError(
-                "--admin-level",
-                repr(admin_level),
-                str(err).splitlines()[-1].strip(),
-                "use prefecture, district, county or province",
-            )
-        )
+    except ValidationError as err:  # an option such as --admin-level outside its choices
+        first = err.errors()[0]
+        option = "--" + "-".join(str(part) for part in first["loc"]).replace("_", "-")
+        _fail(InputError(option, repr(first.get("input")), first["msg"], "see 'qcompare import --help'"))
         return
     with pd.option_context("display.width", 200):
         typer.echo(summary.to_string(index=False))
