@@ -250,6 +250,21 @@ def _bipartite(shares: pd.DataFrame, key: str) -> nx.Graph:
     return G
 
 
+def _group_sums(values: pd.Series, codes: np.ndarray, sizes: np.ndarray) -> list[float]:
+    """Sum ``values`` per group (``codes`` numbers the groups 0, 1, … in row order,
+    each group's rows contiguous), exactly as ``Series.sum`` adds each group.
+
+    One or two values add up the same whichever way they are summed; longer
+    groups (rare: a body named three times on one node) are summed one by one
+    with ``Series.sum``, whose pairwise order a grouped sum does not keep.
+    """
+    sums = np.bincount(codes, weights=values.to_numpy(dtype=float), minlength=len(sizes))
+    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    for group in np.flatnonzero(sizes > 2):
+        sums[group] = values.iloc[starts[group] : starts[group] + sizes[group]].sum()
+    return [float(x) for x in sums]
+
+
 def responsibility_graph(tables: Mapping[str, pd.DataFrame], weights: Mapping[str, float] = ROLE_WEIGHTS) -> nx.Graph:
     """Bipartite graph: departments (``bipartite=0``, keyed by department_id)
     and nodes (``bipartite=1``, keyed by node_id).
@@ -263,52 +278,90 @@ def responsibility_graph(tables: Mapping[str, pd.DataFrame], weights: Mapping[st
     """
     shares = assignment_shares(tables, weights)
     shares = shares[shares["department_id"] != COLLECTIVE]
-    departments = tables["departments"].set_index("department_id")
-    nodes = tables["nodes"].set_index("node_id")
     G = nx.Graph()
-    for department_id, load in shares.groupby("department_id")["task_share"].sum().items():
-        key = str(department_id)
-        info: Mapping[Any, Any]
-        if key.startswith(UNRESOLVED):  # a printed name the registry does not know yet
+
+    load = shares.groupby("department_id")["task_share"].sum()
+    ids = [str(department_id) for department_id in load.index]
+    unresolved = [key.startswith(UNRESOLVED) for key in ids]  # printed names the registry does not know yet
+    columns = ["name_zh", "name_en", "family", "successor_id"]
+    registry = tables["departments"].set_index("department_id")
+    known = registry.loc[[key for key, u in zip(ids, unresolved, strict=True) if not u], columns]
+    rows = iter(known.itertuples(index=False, name=None))
+    for department_id, key, is_unresolved, task_load in zip(load.index, ids, unresolved, load.tolist(), strict=True):
+        if is_unresolved:
             name = key.removeprefix(UNRESOLVED)
-            info = {"name_zh": name, "name_en": "", "family": "unresolved", "successor_id": key}
+            info: tuple[Any, ...] = (name, "", "unresolved", key)
         else:
-            info = departments.loc[key].to_dict()
+            info = next(rows)
         G.add_node(
             department_id,
             bipartite=0,
             kind="department",
-            name_zh=info["name_zh"],
-            name_en=info["name_en"],
-            family=info["family"],
-            successor_id=info["successor_id"],
-            task_load=float(load),
+            name_zh=info[0],
+            name_en=info[1],
+            family=info[2],
+            successor_id=info[3],
+            task_load=float(task_load),
         )
-    for node_id in sorted(set(shares["node_id"])):
-        info = nodes.loc[node_id]
-        G.add_node(
+
+    node_ids = sorted(set(shares["node_id"]))
+    nodes = tables["nodes"].set_index("node_id").loc[node_ids]
+    G.add_nodes_from(
+        (
             node_id,
-            bipartite=1,
-            kind="node",
-            scheme_id=info["scheme_id"],
-            title=info["title"] if isinstance(info["title"], str) else "",
-            level=int(info["level"]),
-            points=float(info["points"]) if not pd.isna(info["points"]) else 0.0,
+            {
+                "bipartite": 1,
+                "kind": "node",
+                "scheme_id": scheme_id,
+                "title": title if isinstance(title, str) else "",
+                "level": int(level),
+                "points": float(points) if not pd.isna(points) else 0.0,
+            },
         )
+        for node_id, scheme_id, title, level, points in zip(
+            node_ids,
+            nodes["scheme_id"].tolist(),
+            nodes["title"].tolist(),
+            nodes["level"].tolist(),
+            nodes["points"].tolist(),
+            strict=True,
+        )
+    )
+
+    # One edge per (node, department), in sorted order; its role, scheme and
+    # department_role are those of its strongest-role assignment.
     ordered = shares.assign(_rank=shares["role"].map(_ROLE_RANK)).sort_values(["node_id", "department_id", "_rank"])
-    for (node_id, department_id), group in ordered.groupby(["node_id", "department_id"], sort=True):
-        first = group.iloc[0]
-        task_share = float(group["task_share"].sum())
-        G.add_edge(
+    pair = ordered[["node_id", "department_id"]]
+    starts = ~pair.duplicated(keep="first").to_numpy()
+    codes = np.cumsum(starts) - 1
+    sizes = np.bincount(codes)
+    first = ordered[starts]
+    task_shares = _group_sums(ordered["task_share"], codes, sizes)
+    points = _group_sums(ordered["points_share"].fillna(0.0), codes, sizes)
+    G.add_edges_from(
+        (
             department_id,
             node_id,
-            role=first["role"],
-            scheme_id=first["scheme_id"],
-            department_role=first["department_role"] if isinstance(first["department_role"], str) else "",
-            task_share=task_share,
-            points_at_stake=float(group["points_share"].fillna(0.0).sum()),
-            weight=task_share,
+            {
+                "role": role,
+                "scheme_id": scheme_id,
+                "department_role": department_role if isinstance(department_role, str) else "",
+                "task_share": task_share,
+                "points_at_stake": points_at_stake,
+                "weight": task_share,
+            },
         )
+        for department_id, node_id, role, scheme_id, department_role, task_share, points_at_stake in zip(
+            first["department_id"].tolist(),
+            first["node_id"].tolist(),
+            first["role"].tolist(),
+            first["scheme_id"].tolist(),
+            first["department_role"].tolist(),
+            task_shares,
+            points,
+            strict=True,
+        )
+    )
     return G
 
 
