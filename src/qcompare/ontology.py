@@ -33,10 +33,13 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from sklearn.feature_extraction.text import TfidfVectorizer
+import scipy.sparse as sp
+from sklearn.feature_extraction.text import CountVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import confusion_matrix
 from sklearn.model_selection import KFold
+from sklearn.preprocessing import normalize
+from threadpoolctl import threadpool_limits
 
 from qcompare.paths import project_root
 from qcompare.schema import DOMAINS, LEVERS, NATURES
@@ -89,21 +92,29 @@ def node_evidence_text(tables: Mapping[str, pd.DataFrame]) -> pd.Series:
     """The words that describe each node: its title and text, and, for a
     node whose title the export lost, its scoring text and its children."""
     nodes = tables["nodes"]
-    rules = tables["rules"].groupby("node_id")["rule_text"].agg(" ".join)
+    rules = tables["rules"].groupby("node_id")["rule_text"].agg(" ".join).to_dict()
     printed = tables["targets"]
     if "source" in printed:  # the printed targets, not the thresholds extracted from them or from rules
         printed = printed[
             (printed["source"] == "target list") | (printed["source"] == "goal text") & printed["metric"].isna()
         ]
-    targets = printed.groupby("node_id")["raw"].agg(" ".join)
-    children = nodes.dropna(subset=["parent_id"]).groupby("parent_id")["text"].agg(lambda s: " ".join(s.dropna()))
+    targets = printed.groupby("node_id")["raw"].agg(" ".join).to_dict()
+    children: dict[str, list[str]] = {}  # each parent's children's texts, in table order
+    for parent, text in zip(nodes["parent_id"], nodes["text"], strict=True):
+        if not pd.isna(parent):
+            kept = children.setdefault(str(parent), [])
+            if not pd.isna(text):
+                kept.append(text)
+    cleaned: dict[str, str] = {}  # national-template copies repeat the same words
     out = {}
     for row in nodes.itertuples(index=False):
         own = " ".join(str(v) for v in (row.title, row.text) if isinstance(v, str))
         if not isinstance(row.title, str) or not row.title:
-            own = " ".join([own, str(rules.get(row.node_id, "")), str(children.get(row.node_id, ""))])
+            own = " ".join([own, str(rules.get(row.node_id, "")), " ".join(children.get(str(row.node_id), []))])
         own = " ".join([own, str(targets.get(row.node_id, ""))])
-        out[row.node_id] = clean_text(own)
+        if own not in cleaned:
+            cleaned[own] = clean_text(own)
+        out[row.node_id] = cleaned[own]
     return pd.Series(out, name="evidence_text")
 
 
@@ -207,41 +218,110 @@ def _domain_label(text: str, parent_text: str, score: _KeywordScorer) -> list[_D
     ]
 
 
-def _model_labels(texts: pd.Series, known: pd.Series, unknown_ids: list[str], facet: str) -> dict[str, _Decision]:
-    """Train on the labelled nodes and label the others."""
+def _tfidf(counts: sp.csr_matrix, idf: np.ndarray) -> sp.csr_matrix:
+    """``TfidfTransformer(sublinear_tf=True).transform`` with a given idf, the
+    same operations in the same order (so the same floats)."""
+    np.log(counts.data, counts.data)
+    counts.data += 1.0
+    counts.data *= idf[counts.indices]
+    return normalize(counts, norm="l2", copy=False)
+
+
+def _model_labels(
+    texts: Mapping[str, str], known: Mapping[str, str], unknown_ids: list[str], facet: str
+) -> dict[str, _Decision]:
+    """Train on the labelled nodes and label the others.
+
+    The result is that of a char n-gram ``TfidfVectorizer`` fitted on every
+    labelled node's text and a logistic regression trained on every labelled
+    node, but each distinct text is vectorised once (the idf still counts every
+    node), each distinct (text, label) is one training row weighted by how many
+    nodes share it, and each distinct unlabelled text is decided once.
+
+    The logistic regression runs on one BLAS thread: L-BFGS makes many small
+    vector operations, which several BLAS threads make many times slower on a
+    busy machine, and one thread gives the same floats on every machine.
+    """
     if not unknown_ids:
         return {}
-    train_ids = list(known.index)
-    vectorizer = TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 3), sublinear_tf=True)
-    X_train = vectorizer.fit_transform(texts[train_ids])
-    X_new = vectorizer.transform(texts[unknown_ids])
-    labels = known.to_numpy()
-    out: dict[str, _Decision] = {}
+    train_ids = list(known)
+    labels = np.array([known[node_id] for node_id in train_ids], dtype=object)
+    text_index: dict[str, int] = {}
+    train_text = np.array([text_index.setdefault(texts[n], len(text_index)) for n in train_ids], dtype=np.intp)
+    members = _members(train_text, len(text_index))  # the labelled nodes of each distinct text, in order
+    # unique texts in order of first use: the vocabulary grows in the same order as over all nodes
+    counter = CountVectorizer(analyzer="char_wb", ngram_range=(1, 3), dtype=np.float64)
+    counts = counter.fit_transform(list(text_index))
+    multiplicity = np.bincount(train_text, minlength=len(text_index)).astype(np.float64)
+    weights = np.repeat(multiplicity, np.diff(counts.indptr))  # each row's text counts for its nodes
+    df = np.asarray(np.bincount(counts.indices, weights=weights, minlength=counts.shape[1]), dtype=np.float64)
+    df += 1.0  # TfidfTransformer.fit with smooth_idf
+    idf = np.full_like(df, fill_value=len(train_ids) + 1, dtype=np.float64)
+    idf /= df
+    np.log(idf, out=idf)
+    idf += 1.0
+    X_text = _tfidf(counts, idf)
+    new_index: dict[str, int] = {}
+    new_text = [new_index.setdefault(texts[n], len(new_index)) for n in unknown_ids]
+    X_new = _tfidf(counter.transform(list(new_index)), idf)
+    decided: list[_Decision] = []
     if len(set(labels)) == 1:
-        for node_id in unknown_ids:
-            out[node_id] = _Decision(str(labels[0]), "model", "only one class among labelled nodes", 0.5)
-        return out
-    model = LogisticRegression(max_iter=2000, C=4.0, class_weight="balanced", random_state=0)
-    model.fit(X_train, labels)
-    probabilities = model.predict_proba(X_new)
-    best = np.argmax(probabilities, axis=1)
-    for start in range(0, len(unknown_ids), _CHUNK):  # the dense similarity block of a chunk, not of all rows
-        similarity = (X_new[start : start + _CHUNK] @ X_train.T).toarray()
-        for offset, nearest in enumerate(_top3(similarity)):
-            row = start + offset
-            evidence = "nearest labelled: " + ", ".join(f"{train_ids[i]} ({labels[i]})" for i in nearest)
-            out[unknown_ids[row]] = _Decision(
-                str(model.classes_[best[row]]), "model", evidence, round(float(probabilities[row][best[row]]), 3)
+        decided = [_Decision(str(labels[0]), "model", "only one class among labelled nodes", 0.5)] * len(new_index)
+    else:
+        pair_index: dict[tuple[int, str], int] = {}
+        pair_of = [
+            pair_index.setdefault((int(t), str(label)), len(pair_index))
+            for t, label in zip(train_text, labels, strict=True)
+        ]
+        pairs = list(pair_index)
+        weight = np.bincount(np.array(pair_of, dtype=np.intp), minlength=len(pairs)).astype(np.float64)
+        model = LogisticRegression(max_iter=2000, C=4.0, class_weight="balanced", random_state=0)
+        with threadpool_limits(limits=1, user_api="blas"):  # see _model_labels' docstring
+            model.fit(
+                X_text[np.array([t for t, _ in pairs], dtype=np.intp)],
+                np.array([label for _, label in pairs], dtype=object),
+                sample_weight=weight,
             )
-    return out
+        probabilities = model.predict_proba(X_new)
+        best = np.argmax(probabilities, axis=1)
+        for start in range(0, len(new_index), _CHUNK):  # the dense similarity block of a chunk, not of all rows
+            similarity = (X_new[start : start + _CHUNK] @ X_text.T).toarray()
+            for offset, nearest in enumerate(_top3(similarity, members)):
+                row = start + offset
+                evidence = "nearest labelled: " + ", ".join(f"{train_ids[i]} ({labels[i]})" for i in nearest)
+                decided.append(
+                    _Decision(
+                        str(model.classes_[best[row]]),
+                        "model",
+                        evidence,
+                        round(float(probabilities[row][best[row]]), 3),
+                    )
+                )
+    return {node_id: decided[t] for node_id, t in zip(unknown_ids, new_text, strict=True)}
 
 
-def _top3(similarity: np.ndarray) -> list[list[int]]:
+def _members(groups: np.ndarray, count: int) -> list[np.ndarray]:
+    """The positions of each group's members, in order.
+
+    >>> [m.tolist() for m in _members(np.array([1, 0, 1, 1]), 3)]
+    [[1], [0, 2, 3], []]
+    """
+    order = np.argsort(groups, kind="stable")
+    return np.split(order, np.cumsum(np.bincount(groups, minlength=count))[:-1])
+
+
+def _top3(similarity: np.ndarray, members: list[np.ndarray] | None = None) -> list[list[int]]:
     """Per row, the columns of the three highest values, ties to the lower
     column: ``np.argsort(-row, kind="stable")[:3]`` without sorting the row.
 
+    With ``members``, column ``j`` stands for the items ``members[j]`` (in
+    increasing order), all with that column's value, and the result names
+    items: the same as on the matrix with one column per item.
+
     >>> _top3(np.array([[0.1, 0.9, 0.5, 0.9, 0.2], [1.0, 1.0, 1.0, 1.0, 0.0]]))
     [[1, 3, 2], [0, 1, 2]]
+    >>> _top3(np.array([[0.5, 0.9], [0.9, 0.5]]), [np.array([0, 1, 3]), np.array([2])])
+    [[2, 0, 1], [0, 1, 3]]
     """
     k = min(3, similarity.shape[1])
     if k == 0:
@@ -250,8 +330,14 @@ def _top3(similarity: np.ndarray) -> list[list[int]]:
     out = []
     for row, cut in zip(similarity, third, strict=True):
         candidates = np.flatnonzero(row >= cut)
-        order = np.lexsort((candidates, -row[candidates]))
-        out.append([int(i) for i in candidates[order][:k]])
+        if members is None:
+            items, values = candidates, row[candidates]
+        else:  # three items of a column at most can be among the first three
+            chosen = [members[c][:3] for c in candidates]
+            items = np.concatenate(chosen)
+            values = np.repeat(row[candidates], [len(m) for m in chosen])
+        order = np.lexsort((items, -values))
+        out.append([int(i) for i in items[order][:3]])
     return out
 
 
@@ -267,30 +353,39 @@ def label_nodes(
     ``manual`` is a hand-labelled set (columns node_id, nature, lever,
     domain) used as training data for the model; ``exclude_manual`` hides some
     of its nodes (cross-validation).  ``overrides`` win over everything.
+
+    The rules depend only on a node's evidence text and its parent's title,
+    so each distinct pair is decided once (copies of a national template
+    repeat them).
     """
     keywords = load_keywords() if keywords is None else keywords
     overrides = load_overrides() if overrides is None else overrides
     nodes = tables["nodes"]
     texts = node_evidence_text(tables)
-    parent_of = dict(zip(nodes["node_id"], nodes["parent_id"], strict=True))
     titles = dict(zip(nodes["node_id"], nodes["title"], strict=True))
     node_ids = nodes["node_id"].tolist()
+    text_of = {str(node_id): str(text) for node_id, text in texts.items()}
 
-    def parent_text(node_id: str) -> str:
-        parent = parent_of[node_id]
-        return clean_text(titles[parent]) if isinstance(parent, str) and isinstance(titles[parent], str) else ""
+    cleaned_titles: dict[str, str] = {}
 
-    decisions: dict[str, dict[str, list[_Decision]]] = {facet: {} for facet in FACETS}
+    def parent_text(parent: object) -> str:
+        if not isinstance(parent, str) or not isinstance(titles[parent], str):
+            return ""
+        if parent not in cleaned_titles:
+            cleaned_titles[parent] = clean_text(titles[parent])
+        return cleaned_titles[parent]
+
+    parents = [parent_text(parent) for parent in nodes["parent_id"]]
     score = _KeywordScorer(keywords)
-    text_of = texts.to_dict()
-    parents = {node_id: parent_text(node_id) for node_id in node_ids}
-    for facet in ("nature", "lever"):
-        for node_id in node_ids:
-            decided = _rule_label(text_of[node_id], parents[node_id], score, facet)
-            if decided:
-                decisions[facet][node_id] = [decided]
-    for node_id in node_ids:
-        decisions["domain"][node_id] = _domain_label(text_of[node_id], parents[node_id], score)
+    decided: dict[tuple[str, str], dict[str, list[_Decision]]] = {}
+    decisions: dict[str, dict[str, list[_Decision]]] = {facet: {} for facet in FACETS}
+    for node_id, parent in zip(node_ids, parents, strict=True):
+        key = (text_of[node_id], parent)
+        if key not in decided:
+            decided[key] = {facet: [d] for facet in ("nature", "lever") if (d := _rule_label(*key, score, facet))}
+            decided[key]["domain"] = _domain_label(*key, score)
+        for facet, labels in decided[key].items():
+            decisions[facet][node_id] = labels
 
     manual_labels: dict[str, dict[str, str]] = {"nature": {}, "lever": {}}
     if manual is not None:
@@ -305,7 +400,7 @@ def label_nodes(
         known = {node_id: d[0].code for node_id, d in decisions[facet].items()}
         known.update(manual_labels[facet])
         unknown = [n for n in node_ids if n not in decisions[facet]]
-        predicted = _model_labels(texts, pd.Series(known), unknown, facet)
+        predicted = _model_labels(text_of, known, unknown, facet)
         for node_id, decision in predicted.items():
             decisions[facet][node_id] = [decision]
 
@@ -322,21 +417,20 @@ def label_nodes(
             decisions[facet][node_id] = [manual_decision]
 
     scheme_of = dict(zip(nodes["node_id"], nodes["scheme_id"], strict=True))
-    rows = [
-        {
-            "scheme_id": scheme_of[node_id],
-            "node_id": node_id,
-            "facet": facet,
-            "category": d.code,
-            "method": d.method,
-            "evidence": d.evidence,
-            "confidence": d.confidence,
-        }
-        for facet in FACETS
-        for node_id in node_ids
-        for d in decisions[facet][node_id]
-    ]
-    return pd.DataFrame(rows)
+    columns: dict[str, list[object]] = {
+        name: [] for name in ("scheme_id", "node_id", "facet", "category", "method", "evidence", "confidence")
+    }
+    for facet in FACETS:
+        for node_id in node_ids:
+            for d in decisions[facet][node_id]:
+                columns["scheme_id"].append(scheme_of[node_id])
+                columns["node_id"].append(node_id)
+                columns["facet"].append(facet)
+                columns["category"].append(d.code)
+                columns["method"].append(d.method)
+                columns["evidence"].append(d.evidence)
+                columns["confidence"].append(d.confidence)
+    return pd.DataFrame(columns)
 
 
 @dataclass
