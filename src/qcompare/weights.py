@@ -29,31 +29,32 @@ __all__ = ["area_shares", "effective_points", "leaf_weights", "leaves", "scored_
 
 def leaves(nodes: pd.DataFrame) -> pd.Series:
     """True for nodes that have no children."""
-    parents = set(nodes["parent_id"].dropna())
+    parents = set(nodes["parent_id"].dropna().tolist())
     return ~nodes["node_id"].isin(parents)
 
 
 def scored_anchors(nodes: pd.DataFrame) -> dict[str, str | None]:
     """For every leaf, the nearest node at or above it that carries points
     (``None`` where nothing above it does): the node that scores the leaf."""
-    parent = dict(zip(nodes["node_id"], nodes["parent_id"], strict=True))
-    points = dict(zip(nodes["node_id"], nodes["points"], strict=True))
+    ids = nodes["node_id"].tolist()  # plain lists: iterating string columns value by value is slow
+    parent = dict(zip(ids, nodes["parent_id"].tolist(), strict=True))
+    scored = set(nodes.loc[nodes["points"].notna(), "node_id"].tolist())
 
     def scored_ancestor(node_id: str) -> str | None:
         current: str | None = node_id
         while current is not None:
-            if not pd.isna(points[current]):
+            if current in scored:
                 return current
             above = parent[current]
             current = above if isinstance(above, str) else None
         return None
 
-    return {leaf: scored_ancestor(leaf) for leaf in nodes.loc[leaves(nodes), "node_id"]}
+    return {leaf: scored_ancestor(leaf) for leaf in nodes.loc[leaves(nodes), "node_id"].tolist()}
 
 
 def effective_points(nodes: pd.DataFrame) -> pd.Series:
     """Points per leaf (indexed by node_id), by the equal-split rule above."""
-    points = dict(zip(nodes["node_id"], nodes["points"], strict=True))
+    points = dict(zip(nodes["node_id"].tolist(), nodes["points"].tolist(), strict=True))
     owner = scored_anchors(nodes)
     counts: dict[str, int] = {}
     for anchor in owner.values():
