@@ -5,11 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import networkx as nx
+import numpy as np
 import pandas as pd
 import pytest
 
 from qcompare.graph import (
     COLLECTIVE,
+    _brandes,
+    _group_sums,
     assignment_shares,
     co_assignment_graph,
     concentration,
@@ -104,3 +107,57 @@ def test_graph_exports_for_gephi(committed, tmp_path: Path):
     again = nx.read_graphml(graphml)
     assert again.number_of_edges() == G.number_of_edges()
     assert nx.read_gexf(gexf).number_of_nodes() == G.number_of_nodes()
+
+
+def _reference_betweenness(tables, key: str = "department_id") -> dict[tuple[str, str], float]:
+    """Betweenness the slow, obvious way: networkx on each scheme's projection."""
+    shares = assignment_shares(tables)
+    shares = shares[shares[key] != COLLECTIVE]
+    values = {}
+    for scheme_id, group in shares.groupby("scheme_id"):
+        G = nx.Graph()
+        G.add_nodes_from(group[key], bipartite=0)
+        G.add_nodes_from(group["node_id"], bipartite=1)
+        G.add_edges_from(zip(group[key], group["node_id"], strict=True))
+        for body, value in nx.betweenness_centrality(co_assignment_graph(G), normalized=True).items():
+            values[(scheme_id, body)] = value
+    return values
+
+
+@pytest.mark.parametrize("by", ["department", "successor"])
+def test_betweenness_matches_networkx_per_scheme(committed, by):
+    key = "department_id" if by == "department" else "successor_id"
+    load = department_load(committed, by=by)
+    expected = _reference_betweenness(committed, key)
+    got = load.set_index(["scheme_id", key])["betweenness"]
+    named = got[got.index.get_level_values(0) != "ALL"].drop(COLLECTIVE, level=1, errors="ignore")
+    assert set(named.index) <= set(expected)
+    assert named.to_numpy() == pytest.approx([expected[pair] for pair in named.index], rel=1e-12, abs=1e-15)
+    assert got[got.index.get_level_values(0) == "ALL"].isna().all()
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_brandes_matches_networkx_on_random_graphs(seed):
+    """Dense and sparse, connected or not, padded with isolated vertices."""
+    rng = np.random.default_rng(seed)
+    graphs = [
+        nx.gnp_random_graph(int(rng.integers(1, 30)), float(rng.uniform(0.02, 0.6)), seed=seed + i) for i in range(5)
+    ]
+    n = max(len(G) for G in graphs)
+    stack = np.zeros((len(graphs), n, n))
+    for i, G in enumerate(graphs):
+        stack[i, : len(G), : len(G)] = nx.to_numpy_array(G, nodelist=range(len(G)))
+    raw = _brandes(stack)
+    for i, G in enumerate(graphs):
+        expected = nx.betweenness_centrality(G, normalized=False)  # unordered pairs: half of _brandes
+        assert raw[i, : len(G)] / 2 == pytest.approx([expected[v] for v in range(len(G))], rel=1e-12, abs=1e-12)
+        assert (raw[i, len(G) :] == 0).all()
+
+
+def test_group_sums_add_as_series_sum_does():
+    values = pd.Series([0.1, 0.2, 0.3, 1 / 3, 1 / 7, 1 / 11, 0.7, 0.05, 0.3, 0.6])
+    sizes = np.array([1, 2, 3, 4])
+    codes = np.repeat(np.arange(len(sizes)), sizes)
+    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    expected = [float(values.iloc[a : a + n].sum()) for a, n in zip(starts, sizes, strict=True)]
+    assert _group_sums(values, codes, sizes) == expected  # exactly, not approximately

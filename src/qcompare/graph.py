@@ -88,7 +88,7 @@ def assignment_shares(tables: Mapping[str, pd.DataFrame], weights: Mapping[str, 
     a["weight"] = a["role"].map(weights).astype(float)
     a["task_share"] = a["weight"] / a.groupby("node_id")["weight"].transform("sum")
 
-    points = pd.concat([effective_points(group) for _, group in nodes.groupby("scheme_id", sort=True)])
+    points = effective_points(nodes)  # node by node, so all schemes in one pass (node_ids are unique across schemes)
     flags = nodes.set_index("node_id")[["is_bonus", "is_veto"]]
     node_points = a["node_id"].map(points)
     excluded = a["node_id"].map(flags["is_bonus"] | flags["is_veto"]).fillna(False).astype(bool)
@@ -152,12 +152,9 @@ def department_load(
     overall = _load_rows(shares.dropna(subset=["department_role"]).assign(scheme_id="ALL"), key)
     load = pd.concat([per_scheme, overall], ignore_index=True)
 
-    betweenness: dict[tuple[str, str], float] = {}
-    for scheme_id, group in shares[shares[key] != COLLECTIVE].groupby("scheme_id"):
-        projection = co_assignment_graph(_bipartite(group, key))
-        for node, value in nx.betweenness_centrality(projection, normalized=True).items():
-            betweenness[(str(scheme_id), str(node))] = value
-    load["betweenness"] = [betweenness.get((s, k), np.nan) for s, k in zip(load["scheme_id"], load[key], strict=True)]
+    betweenness = _scheme_betweenness(shares, key)
+    pairs = pd.MultiIndex.from_arrays([load["scheme_id"], load[key]])
+    load["betweenness"] = betweenness.reindex(pairs).to_numpy(dtype=float)
 
     departments = tables["departments"]
     if by == "department":
@@ -240,14 +237,92 @@ def concentration(load: pd.DataFrame, measure: str = "task_load") -> pd.DataFram
     return pd.DataFrame(rows)
 
 
-def _bipartite(shares: pd.DataFrame, key: str) -> nx.Graph:
-    G = nx.Graph()
-    for row in shares.itertuples(index=False):
-        dept = f"{getattr(row, key)}"
-        G.add_node(dept, bipartite=0)
-        G.add_node(row.node_id, bipartite=1)
-        G.add_edge(dept, row.node_id)
-    return G
+def _brandes(adjacency: np.ndarray) -> np.ndarray:
+    """Betweenness (before rescaling: summed over ordered source-target pairs)
+    of every vertex of a stack of unweighted undirected graphs at once.
+
+    ``adjacency`` is ``(graphs, n, n)`` with 0/1 entries, symmetric, zero
+    diagonal; vertices beyond a graph's own size are isolated padding.  This
+    is Brandes' algorithm run from every source together: a breadth-first
+    search level by level counts the shortest paths (``sigma``, whole numbers,
+    exact in floating point), then the dependencies are accumulated from the
+    deepest level back.  Results agree with ``nx.betweenness_centrality`` up
+    to the order floating-point sums are taken in.
+
+    >>> path = np.array([[[0, 1, 0], [1, 0, 1], [0, 1, 0]]], dtype=float)
+    >>> _brandes(path).tolist()  # the middle vertex is on 0→2 and on 2→0
+    [[0.0, 2.0, 0.0]]
+    """
+    source = np.broadcast_to(np.eye(adjacency.shape[1], dtype=bool), adjacency.shape)
+    sigma = source.astype(float)  # sigma[g, s, v]: shortest paths from s to v
+    seen = source.copy()
+    levels = [source]
+    while True:
+        paths = (sigma * levels[-1]) @ adjacency
+        new = (paths > 0) & ~seen
+        if not new.any():
+            break
+        sigma = np.where(new, paths, sigma)
+        seen |= new
+        levels.append(new)
+    reached = np.where(seen, sigma, 1.0)
+    delta = np.zeros_like(sigma)
+    for depth in range(len(levels) - 2, 0, -1):  # the source's own dependency (depth 0) is not counted
+        coeff = np.where(levels[depth + 1], (1.0 + delta) / reached, 0.0)
+        delta = np.where(levels[depth], sigma * (coeff @ adjacency), delta)
+    return delta.sum(axis=1)
+
+
+def _scheme_betweenness(shares: pd.DataFrame, key: str, cells: int = 2_000_000) -> pd.Series:
+    """Normalized betweenness of every body in its scheme's co-assignment
+    projection (:func:`co_assignment_graph` of the scheme's bipartite graph),
+    indexed by (scheme_id, body).
+
+    Schemes are taken in batches of similar size, each batch as one stack of
+    dense adjacency matrices of at most ``cells`` entries, so the work is
+    linear in the number of schemes.
+    """
+    named = shares.loc[shares[key] != COLLECTIVE, ["scheme_id", key, "node_id"]]
+    body = named.groupby(["scheme_id", key], sort=True).ngroup().to_numpy()
+    bodies = named.assign(_body=body).drop_duplicates("_body").sort_values("_body")
+    scheme = pd.factorize(bodies["scheme_id"])[0]  # bodies are sorted by scheme
+    sizes = np.bincount(scheme)
+    first = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    local = np.arange(len(bodies)) - first[scheme]
+
+    incidence = named.assign(_body=body)[["scheme_id", "node_id", "_body"]].drop_duplicates()
+    pairs = incidence.merge(incidence, on=["scheme_id", "node_id"])
+    pairs = pairs[pairs["_body_x"] != pairs["_body_y"]]
+    u, v = pairs["_body_x"].to_numpy(), pairs["_body_y"].to_numpy()
+
+    values = np.zeros(len(bodies))
+    order = np.argsort(sizes, kind="stable")
+    batch_of = np.empty(len(sizes), dtype=int)
+    slot_of = np.empty(len(sizes), dtype=int)
+    batches: list[np.ndarray] = []
+    start = 0
+    while start < len(order):
+        stop = start + 1
+        while stop < len(order) and (stop - start + 1) * int(sizes[order[stop]]) ** 2 <= cells:
+            stop += 1
+        members = order[start:stop]
+        batch_of[members] = len(batches)
+        slot_of[members] = np.arange(len(members))
+        batches.append(members)
+        start = stop
+    edge_batch = batch_of[scheme[u]]
+    for batch, members in enumerate(batches):
+        width = int(sizes[members].max())
+        adjacency = np.zeros((len(members), width, width))
+        mine = edge_batch == batch
+        adjacency[slot_of[scheme[u[mine]]], local[u[mine]], local[v[mine]]] = 1.0
+        raw = _brandes(adjacency)
+        rows = np.flatnonzero(np.isin(scheme, members))
+        values[rows] = raw[slot_of[scheme[rows]], local[rows]]
+    n_bodies = sizes[scheme].astype(float)  # as nx: divided by the (n - 1)(n - 2) ordered pairs of other bodies
+    scale = np.where(n_bodies > 2, 1.0 / np.maximum((n_bodies - 1) * (n_bodies - 2), 1.0), 1.0)
+    pairs_index = pd.MultiIndex.from_arrays([bodies["scheme_id"].to_numpy(), bodies[key].to_numpy()])
+    return pd.Series(values * scale, index=pairs_index, dtype=float, name="betweenness")
 
 
 def _group_sums(values: pd.Series, codes: np.ndarray, sizes: np.ndarray) -> list[float]:
@@ -304,7 +379,7 @@ def responsibility_graph(tables: Mapping[str, pd.DataFrame], weights: Mapping[st
             task_load=float(task_load),
         )
 
-    node_ids = sorted(set(shares["node_id"]))
+    node_ids = sorted(set(shares["node_id"].tolist()))
     nodes = tables["nodes"].set_index("node_id").loc[node_ids]
     G.add_nodes_from(
         (
@@ -315,7 +390,7 @@ def responsibility_graph(tables: Mapping[str, pd.DataFrame], weights: Mapping[st
                 "scheme_id": scheme_id,
                 "title": title if isinstance(title, str) else "",
                 "level": int(level),
-                "points": float(points) if not pd.isna(points) else 0.0,
+                "points": points,
             },
         )
         for node_id, scheme_id, title, level, points in zip(
@@ -323,7 +398,7 @@ def responsibility_graph(tables: Mapping[str, pd.DataFrame], weights: Mapping[st
             nodes["scheme_id"].tolist(),
             nodes["title"].tolist(),
             nodes["level"].tolist(),
-            nodes["points"].tolist(),
+            nodes["points"].fillna(0.0).tolist(),
             strict=True,
         )
     )
