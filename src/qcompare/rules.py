@@ -22,6 +22,9 @@ component present (veto, bonus, rank_based, band_deduction,
 linear_deduction, tiered, additive, all_or_nothing, judgment).
 
 :func:`points_kept` runs a rule: the points a node keeps for an attainment.
+:func:`points_kept_table` runs many rules at many attainments at once with
+numpy, rule kind by rule kind, and gives exactly the numbers of
+:func:`points_kept`.
 
 >>> rule = parse_rule("达到100%的得20分,未达到100%者每下降0.5%减1分,直至0分。", 20)
 >>> rule["type"], rule["linear"]
@@ -35,7 +38,9 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from dataclasses import fields as dataclass_fields
 from typing import Any
 
 import numpy as np
@@ -50,6 +55,7 @@ __all__ = [
     "parse_rules_table",
     "points_kept",
     "points_kept_many",
+    "points_kept_table",
     "stated_maximum",
 ]
 
@@ -432,14 +438,413 @@ def stated_maximum(machine: Mapping[str, Any] | str) -> float | None:
 
 def points_kept_many(rules: Iterable[Mapping[str, Any] | str], field: str, values: Iterable[float]) -> np.ndarray:
     """Points kept by every rule (rows) at every value of one attainment
-    field (columns): the vectorised form behind the strictness curves.
+    field (columns), through :func:`points_kept_table`.
 
     >>> r = parse_rule("达到100%的得20分,未达到100%者每下降0.5%减1分,直至0分。", 20)
     >>> points_kept_many([r], "shortfall_pp", [0, 1, 20]).tolist()
     [[20.0, 18.0, 0.0]]
     """
     values = list(values)
-    return np.array([[points_kept(rule, {field: v}) for v in values] for rule in rules], dtype=float)
+    machines = list(rules)
+    if not machines:
+        return np.array([], dtype=float)
+    if not values:
+        return np.zeros((len(machines), 0), dtype=float)
+    return points_kept_table(machines, {field: values}).to_numpy(dtype=float)
+
+
+# Vectorised evaluation: the same arithmetic as points_kept, in the same
+# order, on arrays of shape (rules, attainments), one rule kind at a time.
+# Python's min(a, b) is "b if b < a else a" and max(a, b) "b if b > a else a";
+# they are written so below (np.where) rather than np.minimum/np.maximum.
+
+_KINDS = ("veto", "bonus", "rank", "bands_pp", "bands_completion", "linear", "tiers", "parts", "conditions", "judgment")
+_K = {name: code for code, name in enumerate(_KINDS)}
+
+
+@dataclass(frozen=True)
+class _CompiledRules:
+    """Per-rule constants of :func:`points_kept`, as arrays (NaN: absent)."""
+
+    kind: np.ndarray
+    top: np.ndarray
+    has_max: np.ndarray
+    zero_applies: np.ndarray
+    bonus_sum: np.ndarray
+    add_bonus: np.ndarray
+    bonus_cap: np.ndarray
+    rank: np.ndarray  # (n, 4): points, step, top, zero_beyond
+    band_lo: np.ndarray  # (n, bands)
+    band_hi: np.ndarray
+    band_deduct: np.ndarray
+    band_limit: np.ndarray  # zero_beyond (shortfall) or zero_below (completion)
+    lin_per: np.ndarray
+    lin_deduct: np.ndarray
+    lin_cap: np.ndarray
+    tiers: np.ndarray  # (n, tiers)
+    tier_count: np.ndarray
+    parts_sum: np.ndarray
+    ded_sum: np.ndarray
+    ded_and_parts: np.ndarray
+    inc_deduct: np.ndarray  # (n, incident clauses)
+    inc_cap: np.ndarray
+    inc_count: np.ndarray
+
+
+def _padded(rows: Mapping[int, list[float]], n: int) -> np.ndarray:
+    """Rows of different lengths (by row number; missing rows empty) as an
+    ``(n, longest)`` array padded with NaN."""
+    width = max((len(r) for r in rows.values()), default=0)
+    out = np.full((n, width), np.nan)
+    for i, row in rows.items():
+        out[i, : len(row)] = row
+    return out
+
+
+def _compile_rules(machines: Sequence[Mapping[str, Any] | str]) -> _CompiledRules:
+    strings = [m for m in machines if isinstance(m, str)]
+    if strings and len(strings) == len(machines):
+        # identical JSON gives identical numbers: read each distinct rule once
+        codes, distinct = pd.factorize(pd.Series(strings, dtype=object))
+        if len(distinct) < len(machines):
+            return _take(_compile_distinct(list(distinct)), codes)
+    return _compile_distinct(machines)
+
+
+def _take(rules: _CompiledRules, rows: np.ndarray) -> _CompiledRules:
+    return _CompiledRules(**{f.name: getattr(rules, f.name)[rows] for f in dataclass_fields(rules)})
+
+
+def _compile_distinct(machines: Sequence[Mapping[str, Any] | str]) -> _CompiledRules:
+    n = len(machines)
+    nan = np.nan
+    kind = np.full(n, _K["judgment"], dtype=np.int64)
+    top, bonus_sum, bonus_cap = np.zeros(n), np.zeros(n), np.full(n, nan)
+    has_max, zero_applies, add_bonus, ded_and_parts = (np.zeros(n, dtype=bool) for _ in range(4))
+    rank = np.full((n, 4), nan)
+    band_limit, lin_per, lin_deduct, lin_cap = np.full(n, nan), np.full(n, nan), np.full(n, nan), np.full(n, np.inf)
+    parts_sum, ded_sum = np.zeros(n), np.zeros(n)
+    tier_count, inc_count = np.zeros(n), np.zeros(n)
+    band_lo: dict[int, list[float]] = {}
+    band_hi: dict[int, list[float]] = {}
+    band_deduct: dict[int, list[float]] = {}
+    tiers: dict[int, list[float]] = {}
+    inc_deduct: dict[int, list[float]] = {}
+    inc_cap: dict[int, list[float]] = {}
+    for i, machine in enumerate(machines):
+        rule: Mapping[str, Any] = json.loads(machine) if isinstance(machine, str) else machine
+        top[i] = float(rule.get("max") or 0.0)
+        has_max[i] = rule.get("max") is not None
+        rule_type = rule.get("type", "judgment")
+        if rule_type == "veto":
+            kind[i] = _K["veto"]
+            continue
+        if rule_type == "bonus":
+            kind[i] = _K["bonus"]
+            bonus_sum[i] = sum(b["points"] for b in rule.get("bonus", []))
+            cap = rule.get("bonus_cap")
+            bonus_cap[i] = nan if cap is None else float(cap)
+            continue
+        zero_applies[i] = "zero_if" in rule or rule_type == "all_or_nothing"
+        if "rank" in rule:
+            spec = rule["rank"]
+            beyond = spec.get("zero_beyond")
+            kind[i] = _K["rank"]
+            rank[i] = (spec["points"], spec["step"], spec["top"], nan if beyond is None else beyond)
+        elif "bands" in rule:
+            bands = rule["bands"]
+            if bands["measure"] == "shortfall_pp":
+                kind[i], limit = _K["bands_pp"], bands.get("zero_beyond")
+            else:
+                kind[i], limit = _K["bands_completion"], bands.get("zero_below")
+            band_limit[i] = nan if limit is None else limit
+            band_lo[i] = [float(b["lo"]) for b in bands["bands"]]
+            band_hi[i] = [float(b["hi"]) for b in bands["bands"]]
+            band_deduct[i] = [float(b["deduct"]) for b in bands["bands"]]
+        elif "linear" in rule and "parts" not in rule:
+            kind[i] = _K["linear"]
+            lin_per[i], lin_deduct[i] = rule["linear"]["per"], rule["linear"]["deduct"]
+        elif "tiers" in rule:
+            kind[i] = _K["tiers"]
+            tiers[i] = [float(t) for t in rule["tiers"]]
+            tier_count[i] = len(tiers[i])
+        elif "parts" in rule:
+            kind[i] = _K["parts"]
+            parts_sum[i] = sum(p["points"] for p in rule["parts"])
+            if "linear" in rule:
+                spec = rule["linear"]
+                lin_per[i], lin_deduct[i] = spec["per"], spec["deduct"]
+                if "cap" in spec:
+                    lin_cap[i] = float(spec["cap"])
+        elif "deductions" in rule or "incidents" in rule or "zero_if" in rule:
+            kind[i] = _K["conditions"]
+        ded_sum[i] = sum(d["deduct"] for d in rule.get("deductions", []))
+        ded_and_parts[i] = "deductions" in rule and "parts" in rule
+        if "incidents" in rule:
+            inc_deduct[i] = [float(incident["deduct"]) for incident in rule["incidents"]]
+            inc_cap[i] = [nan if x.get("cap") is None else float(x["cap"]) for x in rule["incidents"]]
+            inc_count[i] = len(inc_deduct[i])
+        if "bonus" in rule:
+            add_bonus[i] = True
+            bonus_sum[i] = sum(b["points"] for b in rule["bonus"])
+    return _CompiledRules(
+        kind=kind,
+        top=top,
+        has_max=has_max,
+        zero_applies=zero_applies,
+        bonus_sum=bonus_sum,
+        add_bonus=add_bonus,
+        bonus_cap=bonus_cap,
+        rank=rank,
+        band_lo=_padded(band_lo, n),
+        band_hi=_padded(band_hi, n),
+        band_deduct=_padded(band_deduct, n),
+        band_limit=band_limit,
+        lin_per=lin_per,
+        lin_deduct=lin_deduct,
+        lin_cap=lin_cap,
+        tiers=_padded(tiers, n),
+        tier_count=tier_count,
+        parts_sum=parts_sum,
+        ded_sum=ded_sum,
+        ded_and_parts=ded_and_parts,
+        inc_deduct=_padded(inc_deduct, n),
+        inc_cap=_padded(inc_cap, n),
+        inc_count=inc_count,
+    )
+
+
+@dataclass(frozen=True)
+class _AttainmentArrays:
+    """Every attainment field as an array of shape (1 or rules, attainments);
+    ``incidents_by_clause`` (1, attainments, clauses) when counts are given per
+    clause (NaN: not given), with ``incidents`` NaN where they are."""
+
+    fields: dict[str, np.ndarray]
+    incidents_by_clause: np.ndarray | None
+    columns: pd.Index
+
+
+def _is_clause_list(value: Any) -> bool:
+    return isinstance(value, list | tuple)
+
+
+def _attainment_arrays(attainment: pd.DataFrame | Mapping[str, Any] | None, n_rules: int) -> _AttainmentArrays:
+    if attainment is None:
+        given: dict[str, Any] = {}
+        columns: pd.Index = pd.RangeIndex(1)
+    elif isinstance(attainment, pd.DataFrame):
+        given = {str(k): attainment[k].tolist() for k in attainment.columns}
+        columns = attainment.index
+    else:
+        given = dict(attainment)
+        columns = pd.RangeIndex(0)
+    for key in given:
+        if key not in ATTAINMENT_DEFAULTS:
+            raise ValueError(f"unknown attainment field {key!r}; use one of {', '.join(ATTAINMENT_DEFAULTS)}")
+    if not isinstance(attainment, pd.DataFrame) and attainment is not None:
+        widths = {np.shape(v)[-1] for k, v in given.items() if k != "incidents" and np.ndim(v) >= 1}
+        incidents = given.get("incidents")
+        if incidents is not None and not np.isscalar(incidents):
+            widths.add(len(incidents) if not isinstance(incidents, np.ndarray) else incidents.shape[-1])
+        widths.discard(1)
+        if len(widths) > 1:
+            raise ValueError(f"attainment fields give different numbers of attainments: {sorted(widths)}")
+        columns = pd.RangeIndex(widths.pop() if widths else 1)
+    width = len(columns)
+    fields: dict[str, np.ndarray] = {}
+    by_clause: np.ndarray | None = None
+    for key, default in ATTAINMENT_DEFAULTS.items():
+        value = given.get(key, default)
+        if (
+            key == "incidents"
+            and isinstance(value, list | tuple | pd.Series)
+            and any(_is_clause_list(v) for v in value)
+        ):
+            lists = [list(v) if _is_clause_list(v) else [] for v in value]
+            by_clause = _padded(dict(enumerate(lists)), len(lists)).reshape(1, len(lists), -1)
+            if not np.isfinite(np.asarray([x for row in lists for x in row], dtype=float)).all():
+                raise ValueError("attainment field 'incidents' must be finite")
+            value = [np.nan if _is_clause_list(v) else v for v in value]
+        array = np.asarray(value, dtype=float)
+        if array.ndim <= 1:
+            array = array.reshape(1, -1)
+        if array.ndim != 2 or array.shape[0] not in (1, n_rules) or array.shape[1] not in (1, width):
+            raise ValueError(
+                f"attainment field {key!r} has shape {np.shape(value)}; give one value, one per attainment "
+                f"({width}), or a (rules, attainments) array ({n_rules}, {width})"
+            )
+        finite = np.isfinite(array) | (np.isnan(array) if key == "incidents" and by_clause is not None else False)
+        if not finite.all():
+            raise ValueError(f"attainment field {key!r} must be finite")
+        fields[key] = array
+    return _AttainmentArrays(fields, by_clause, columns)
+
+
+def _evaluate(rules: _CompiledRules, a: _AttainmentArrays) -> np.ndarray:
+    n, width = len(rules.kind), len(a.columns)
+    out = np.zeros((n, width))
+
+    def field(name: str, idx: np.ndarray) -> np.ndarray:
+        values = a.fields[name]
+        return values if values.shape[0] == 1 else values[idx]
+
+    def col(values: np.ndarray, idx: np.ndarray) -> np.ndarray:
+        return values[idx][:, None]
+
+    def rows(name: str) -> np.ndarray:
+        return np.flatnonzero(rules.kind == _K[name])
+
+    def floor_steps(shortfall: np.ndarray, per: np.ndarray) -> np.ndarray:
+        if (per == 0).any():
+            raise ZeroDivisionError("float division by zero")
+        return np.floor(shortfall / per + 1e-9)
+
+    idx = rows("bonus")
+    if idx.size:
+        earned = col(rules.bonus_sum, idx) * field("bonus_units", idx) + field("bonus_points", idx)
+        cap = col(rules.bonus_cap, idx)
+        out[idx] = np.where(~np.isnan(cap) & (cap < earned), cap, earned)
+
+    kept = np.zeros((n, width))
+    idx = rows("rank")
+    if idx.size:
+        rank = field("rank", idx)
+        points, step, first, beyond = (col(rules.rank[:, j], idx) for j in range(4))
+        over = rank - first
+        value = points - step * np.where(over > 0.0, over, 0.0)
+        kept[idx] = np.where(~np.isnan(beyond) & (rank > beyond), 0.0, value)
+    for name, measure in (("bands_pp", "shortfall_pp"), ("bands_completion", "completion")):
+        idx = rows(name)
+        if not idx.size:
+            continue
+        x, top, limit = field(measure, idx), col(rules.top, idx), col(rules.band_limit, idx)
+        value = np.zeros((idx.size, width))
+        for j in reversed(range(rules.band_lo.shape[1])):
+            lo, hi, deduct = (
+                col(rules.band_lo[:, j], idx),
+                col(rules.band_hi[:, j], idx),
+                col(rules.band_deduct[:, j], idx),
+            )
+            in_pp = ((lo < x) & (x <= hi)) | ((lo == 0) & (x <= hi))
+            match = in_pp if name == "bands_pp" else (lo <= x) & (x < hi)
+            left = top - deduct
+            value = np.where(match, np.where(left > 0.0, left, 0.0), value)
+        if name == "bands_pp":
+            value = np.where(~np.isnan(limit) & (x > limit), 0.0, value)
+            kept[idx] = np.where(x <= 0, top, value)
+        else:
+            value = np.where(~np.isnan(limit) & (x < limit), 0.0, value)
+            kept[idx] = np.where(x >= 1, top, value)
+    idx = rows("linear")
+    if idx.size:
+        steps = floor_steps(field("shortfall_pp", idx), col(rules.lin_per, idx))
+        kept[idx] = col(rules.top, idx) - col(rules.lin_deduct, idx) * steps
+    idx = rows("tiers")
+    if idx.size:
+        count = col(rules.tier_count, idx)
+        reached = np.trunc(field("tier", idx))
+        position = np.where(count - 1 < reached, count - 1, reached)
+        position = np.where(position < 0, position + count, position)  # Python's negative indexing
+        if (position < 0).any():
+            raise IndexError("list index out of range")
+        position = np.broadcast_to(position, (idx.size, width)).astype(np.int64)
+        kept[idx] = np.take_along_axis(rules.tiers[idx], position, axis=1)
+    idx = rows("parts")
+    if idx.size:
+        value = col(rules.parts_sum, idx) * field("met", idx)
+        per = col(rules.lin_per, idx)
+        linear = ~np.isnan(per)
+        if linear.any():
+            lost = col(rules.lin_deduct, idx) * floor_steps(field("shortfall_pp", idx), np.where(linear, per, 1.0))
+            cap = col(rules.lin_cap, idx)
+            value = np.where(linear, value - np.where(cap < lost, cap, lost), value)
+        kept[idx] = value
+    idx = rows("conditions")
+    if idx.size:
+        kept[idx] = col(rules.top, idx) - col(rules.ded_sum, idx) * field("failed_deductions", idx)
+    idx = rows("judgment")
+    if idx.size:
+        kept[idx] = col(rules.top, idx) * field("met", idx)
+
+    idx = np.flatnonzero((rules.kind != _K["veto"]) & (rules.kind != _K["bonus"]))
+    if not idx.size:
+        return out
+    value = kept[idx]
+    if rules.ded_and_parts.any():
+        value = np.where(
+            col(rules.ded_and_parts, idx),
+            value - col(rules.ded_sum, idx) * field("failed_deductions", idx),
+            value,
+        )
+    counts = field("incidents", idx)
+    for j in range(rules.inc_deduct.shape[1]):
+        has = col(rules.inc_count, idx) > j
+        count = counts
+        if a.incidents_by_clause is not None:
+            listed = a.incidents_by_clause[..., j] if j < a.incidents_by_clause.shape[2] else np.nan
+            count = np.where(np.isnan(counts), listed, counts)
+            if (has & np.isnan(count)).any():
+                raise IndexError("list index out of range")
+        lost = col(rules.inc_deduct[:, j], idx) * count
+        cap = col(rules.inc_cap[:, j], idx)
+        value = np.where(has, value - np.where(~np.isnan(cap) & (cap < lost), cap, lost), value)
+    value = np.where(value < 0.0, 0.0, value)
+    top = col(rules.top, idx)
+    value = np.where(col(rules.has_max, idx) & (top < value), top, value)
+    value = np.where(col(rules.add_bonus, idx), value + col(rules.bonus_sum, idx) * field("bonus_units", idx), value)
+    out[idx] = np.where(col(rules.zero_applies, idx) & (field("zero", idx) != 0), 0.0, value)
+    return out
+
+
+def points_kept_table(
+    rules: pd.DataFrame | pd.Series | Sequence[Mapping[str, Any] | str],
+    attainment: pd.DataFrame | Mapping[str, Any] | None = None,
+) -> pd.DataFrame:
+    """Points kept by many rules at many attainments at once: exactly the
+    numbers of :func:`points_kept`, computed with numpy one rule kind at a time.
+
+    Parameters
+    ----------
+    rules
+        A rules table (its ``machine`` column; the index is kept), a Series of
+        machine forms, or a sequence of machine forms (dicts or JSON).
+    attainment
+        The attainments, one per output column: a DataFrame with one row per
+        attainment and a column per field of :data:`ATTAINMENT_DEFAULTS`
+        (its index becomes the columns), or a mapping from field to one value,
+        one value per attainment, or a ``(rules, attainments)`` array for
+        values that differ by rule.  Missing fields are fully attained.
+        Per-clause incident counts are a list or tuple in a DataFrame cell (or
+        one per attainment in a mapping).  Values must be finite.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per rule, one column per attainment.
+
+    Examples
+    --------
+    >>> ezhou_1_1 = parse_rule("达到当年目标值(全市平均值),得10分。未达到目标值时,低于目标值1个百分点"
+    ...     "(含1个百分点,下同)以内的扣1分。低于目标值1-3个百分点以内的扣2分;低于目标值3-10个百分点以内的扣5分。"
+    ...     "低于目标值10-20个百分点以内的扣6—9分;低于目标值超过20个百分点不得分。", 10)
+    >>> tiered = {"type": "tiered", "max": 20, "tiers": [20, 10, 0]}
+    >>> table = points_kept_table([ezhou_1_1, tiered], {"shortfall_pp": [0, 2, 25], "tier": [0, 1, 2]})
+    >>> table.to_numpy().tolist()
+    [[10.0, 8.0, 0.0], [20.0, 10.0, 0.0]]
+    >>> points_kept_table([tiered], pd.DataFrame({"tier": [1]}, index=["second tier"]))
+       second tier
+    0         10.0
+    """
+    if isinstance(rules, pd.DataFrame):
+        machines, index = rules["machine"].tolist(), rules.index
+    elif isinstance(rules, pd.Series):
+        machines, index = rules.tolist(), rules.index
+    else:
+        machines = list(rules)
+        index = pd.RangeIndex(len(machines))
+    arrays = _attainment_arrays(attainment, len(machines))
+    return pd.DataFrame(_evaluate(_compile_rules(machines), arrays), index=index, columns=arrays.columns)
 
 
 def parse_rules_table(tables: Mapping[str, pd.DataFrame]) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
