@@ -14,25 +14,30 @@
   files, by on-site checks, or by data.
 * :func:`simulate` — a city at one attainment level scored under every
   scheme, and the curve as attainment falls.
+
+Losses and the simulated city run every rule at every attainment at once
+through :func:`qcompare.rules.points_kept_table` (:func:`points_at_levels`);
+:func:`points_at_level` is the one-rule form.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from qcompare.rules import points_kept
+from qcompare.rules import points_kept, points_kept_table
 from qcompare.tables import records
 
 __all__ = [
     "all_or_nothing_share",
     "attainment_profile",
     "points_at_level",
+    "points_at_levels",
     "rule_summary",
     "shortfall_losses",
     "simulate",
@@ -122,16 +127,25 @@ def shortfall_losses(
     """Points lost on every quantitative rule at each shortfall, per rule."""
     base = _base(rule_summary(tables))
     quantitative = base[base["quantitative"]]
-    rows = []
-    for rule in records(quantitative):
-        machine = rule["machine"]
-        row = {"scheme_id": rule["scheme_id"], "node_id": rule["node_id"], "points": rule["points"]}
-        for s in shortfalls:
-            completion = (target_pct - s) / target_pct
-            kept = points_kept(machine, {"shortfall_pp": s, "completion": completion})
-            row[f"lost_at_{s:g}pp"] = rule["points"] - kept
-        rows.append(row)
-    return pd.DataFrame(rows)
+    shortfalls = list(shortfalls)
+    if quantitative.empty:
+        return pd.DataFrame([])
+    attainment = {
+        "shortfall_pp": shortfalls,
+        "completion": [(target_pct - s) / target_pct for s in shortfalls],
+    }
+    kept = points_kept_table(quantitative["machine"].tolist(), attainment).to_numpy()
+    points = quantitative["points"].to_numpy(dtype=float)
+    out = pd.DataFrame(
+        {
+            "scheme_id": quantitative["scheme_id"].tolist(),
+            "node_id": quantitative["node_id"].tolist(),
+            "points": points,
+        }
+    )
+    for j, s in enumerate(shortfalls):
+        out[f"lost_at_{s:g}pp"] = points - kept[:, j]
+    return out
 
 
 def veto_scope(tables: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
@@ -199,6 +213,32 @@ def points_at_level(
     return points_kept(machine, attainment)
 
 
+def points_at_levels(
+    machines: Sequence[Mapping[str, Any] | str],
+    levels: Iterable[float],
+    shortfall_at_zero: float = 20.0,
+    rank_at_zero: float = 30.0,
+) -> np.ndarray:
+    """:func:`points_at_level` for many rules (rows) at many levels (columns)
+    at once, through :func:`qcompare.rules.points_kept_table`; the same numbers.
+
+    >>> tiered = {"type": "tiered", "max": 20, "tiers": [20, 10, 0]}
+    >>> judged = {"type": "judgment", "max": 4}
+    >>> points_at_levels([tiered, judged], [1.0, 0.5, 0.0]).tolist()
+    [[20.0, 10.0, 0.0], [4.0, 2.0, 0.0]]
+    """
+    levels = [float(level) for level in levels]
+    rules = [json.loads(m) if isinstance(m, str) else m for m in machines]
+    if not levels:
+        return np.zeros((len(rules), 0))
+    profiles = [attainment_profile(level, shortfall_at_zero, rank_at_zero) for level in levels]
+    attainment: dict[str, Any] = {key: [p[key] for p in profiles] for key in profiles[0]}
+    gap = 1 - np.array(levels)
+    steps = np.array([len(r["tiers"]) - 1 if "tiers" in r else 0 for r in rules], dtype=float)
+    attainment["tier"] = np.rint(steps[:, None] * gap[None, :])  # round() per rule and level, half to even
+    return points_kept_table(rules, attainment).to_numpy()
+
+
 def simulate(
     tables: Mapping[str, pd.DataFrame],
     levels: Iterable[float] = tuple(np.linspace(1.0, 0.0, 21)),
@@ -209,21 +249,22 @@ def simulate(
 
     Returns one row per scheme and level with the score as a share of the
     scheme's base points (bonus and veto left out).  Tiered rules reach the
-    tier nearest the level (level 1 → best tier, 0 → last).
+    tier nearest the level (level 1 → best tier, 0 → last).  Every rule is
+    run at every level at once (:func:`points_at_levels`); each scheme's
+    points are then added rule by rule in table order with Python's ``sum``,
+    as one rule at a time would.
     """
     base = _base(rule_summary(tables))
-    rows = []
-    for level in levels:
-        for scheme_id, group in base.groupby("scheme_id", sort=True):
-            kept = sum(
-                points_at_level(rule["machine"], float(level), shortfall_at_zero, rank_at_zero)
-                for rule in records(group)
-            )
-            rows.append(
-                {
-                    "scheme_id": scheme_id,
-                    "level": round(float(level), 4),
-                    "score_share": kept / group["points"].sum(),
-                }
-            )
+    levels = [float(level) for level in levels]
+    kept = points_at_levels(base["machine"].tolist(), levels, shortfall_at_zero, rank_at_zero)
+    schemes = []
+    for scheme_id, positions in sorted(base.groupby("scheme_id", sort=True).indices.items()):
+        total = base["points"].iloc[positions].sum()
+        sums = [sum(column) for column in kept[positions].T.tolist()]
+        schemes.append((scheme_id, total, sums))
+    rows = [
+        {"scheme_id": scheme_id, "level": round(level, 4), "score_share": sums[j] / total}
+        for j, level in enumerate(levels)
+        for scheme_id, total, sums in schemes
+    ]
     return pd.DataFrame(rows)
