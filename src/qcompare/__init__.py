@@ -57,7 +57,7 @@ from qcompare.plotting import (
 )
 from qcompare.reader import read_blocks
 from qcompare.report import quality_findings, scheme_overview
-from qcompare.rules import parse_rule, points_kept, points_kept_many
+from qcompare.rules import parse_rule, points_kept, points_kept_many, points_kept_table
 from qcompare.tables import load_tables, select_schemes
 
 __all__ = [
@@ -84,6 +84,7 @@ __all__ = [
     "plot_upset",
     "points_kept",
     "points_kept_many",
+    "points_kept_table",
     "quality_findings",
     "read_blocks",
     "responsibility_graph",
