@@ -113,14 +113,14 @@ def _reference_betweenness(tables, key: str = "department_id") -> dict[tuple[str
     """Betweenness the slow, obvious way: networkx on each scheme's projection."""
     shares = assignment_shares(tables)
     shares = shares[shares[key] != COLLECTIVE]
-    values = {}
+    values: dict[tuple[str, str], float] = {}
     for scheme_id, group in shares.groupby("scheme_id"):
         G = nx.Graph()
         G.add_nodes_from(group[key], bipartite=0)
         G.add_nodes_from(group["node_id"], bipartite=1)
         G.add_edges_from(zip(group[key], group["node_id"], strict=True))
         for body, value in nx.betweenness_centrality(co_assignment_graph(G), normalized=True).items():
-            values[(scheme_id, body)] = value
+            values[(str(scheme_id), str(body))] = value
     return values
 
 
