@@ -9,13 +9,26 @@ every parent exists; ids belong to their scheme).  It raises
 
 :func:`schema_document` renders the schemas as the machine-readable
 ``schema.json`` that ships beside the CSV files.
+
+Text columns are :data:`STRING`, pandas' string dtype with its storage
+pinned to ``"python"``.  Left to its default, pandas 3 stores strings in
+pyarrow whenever pyarrow is installed, so the same pipeline would produce
+differently typed tables (``string[pyarrow]`` in ``schema.json``) and
+string methods with different answers (``Series(["二"]).str.isnumeric()``
+is True with Python's ``str`` and False in pyarrow; ``"ß".upper()``,
+Greek final sigma) depending on what else is installed.  Pinning the dtype
+of the package's own tables keeps the data contract and the results the
+same in every environment, without touching pandas' global options (a
+user's own frames keep whatever storage their pandas chooses).
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 from pandera.errors import SchemaErrors
@@ -25,10 +38,16 @@ __all__ = [
     "ROLES",
     "RULE_TYPES",
     "SCHEMAS",
+    "STRING",
     "TableValidationError",
+    "pin_string_storage",
     "schema_document",
     "validate_tables",
 ]
+
+#: The dtype of every text column: pandas' ``str`` (missing = NaN) with Python storage, whether or not
+#: pyarrow is installed.  ``str(STRING) == "str"``; pandera and ``schema.json`` call it ``string[python]``.
+STRING = pd.StringDtype("python", na_value=np.nan)
 
 #: Codes of the three facets of shared/design/ONTOLOGY.md.
 NATURES = ["process", "outcome"]
@@ -101,15 +120,15 @@ RAW_REF = r"^[a-z][a-z0-9_]*\.txt:L\d+(-L\d+)?$"
 
 
 def _text(nullable: bool = False, **kwargs: Any) -> pa.Column:
-    return pa.Column(str, nullable=nullable, **kwargs)
+    return pa.Column(STRING, nullable=nullable, **kwargs)
 
 
 def _choice(values: list[str], nullable: bool = False, **kwargs: Any) -> pa.Column:
-    return pa.Column(str, pa.Check.isin(values), nullable=nullable, **kwargs)
+    return pa.Column(STRING, pa.Check.isin(values), nullable=nullable, **kwargs)
 
 
 def _raw_ref() -> pa.Column:
-    return pa.Column(str, pa.Check.str_matches(RAW_REF), description="file and line range in data/raw")
+    return pa.Column(STRING, pa.Check.str_matches(RAW_REF), description="file and line range in data/raw")
 
 
 def _points(**kwargs: Any) -> pa.Column:
@@ -323,6 +342,10 @@ SCHEMAS: dict[str, pa.DataFrameSchema] = {
 }
 
 
+#: How pandera names :data:`STRING` (``string[python]``, the name ``schema.json`` records).
+_STRING_TYPE = pa.Column(STRING).dtype
+
+
 class TableValidationError(ValueError):
     """The tables break their schema; the message lists every failure."""
 
@@ -360,14 +383,46 @@ def _cross_table_failures(tables: dict[str, pd.DataFrame]) -> list[str]:
     return failures
 
 
+def pin_string_storage(tables: Mapping[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    """The tables with every text column of their schema stored as :data:`STRING`.
+
+    A string column held in another storage (pyarrow's, which pandas 3
+    picks by default when pyarrow is installed) is converted; the values
+    are unchanged, and columns of any other dtype are left for the schema
+    to judge.  Tables without a schema pass through.
+
+    >>> frame = pd.DataFrame({"scheme_id": pd.array(["ezhou"], dtype="string")})  # another string dtype
+    >>> pin_string_storage({"schemes": frame})["schemes"]["scheme_id"].dtype == STRING
+    True
+    """
+    out: dict[str, pd.DataFrame] = {}
+    for name, frame in tables.items():
+        schema = SCHEMAS.get(name)
+        if schema is not None:
+            convert = [
+                column
+                for column, spec in schema.columns.items()
+                if column in frame.columns
+                and str(spec.dtype) == str(_STRING_TYPE)
+                and isinstance(frame[column].dtype, pd.StringDtype)
+                and frame[column].dtype != STRING
+            ]
+            if convert:
+                frame = frame.astype(dict.fromkeys(convert, STRING))
+        out[name] = frame
+    return out
+
+
 def validate_tables(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
     """Validate every table and the links between them.
 
+    Text columns are first stored as :data:`STRING` (:func:`pin_string_storage`).
     Returns the validated tables; raises :class:`TableValidationError`
     naming each failed table, column and check.
     """
     failures: list[str] = []
     validated: dict[str, pd.DataFrame] = {}
+    tables = pin_string_storage(tables)
     for name, schema in SCHEMAS.items():
         if name not in tables:
             failures.append(f"{name}: table missing")

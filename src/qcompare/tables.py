@@ -22,7 +22,7 @@ import pandas as pd
 from qcompare.errors import InputError
 from qcompare.model import TABLES, DocumentResult
 from qcompare.paths import normalized_dir
-from qcompare.schema import SCHEMAS, schema_document, validate_tables
+from qcompare.schema import SCHEMAS, STRING, schema_document, validate_tables
 
 __all__ = [
     "FILE_NAMES",
@@ -65,7 +65,7 @@ def _typed(name: str, records: list[dict[str, Any]]) -> pd.DataFrame:
         dtype = str(spec.dtype)
         if dtype.startswith("str"):
             values = [None if _missing(v) else str(v) for v in frame[column]]
-            frame[column] = pd.Series(values, dtype="str", index=frame.index)
+            frame[column] = pd.Series(values, dtype=STRING, index=frame.index)
         elif dtype == "float64":
             frame[column] = pd.to_numeric(frame[column], errors="raise").astype("float64")
         elif dtype == "Int64":
