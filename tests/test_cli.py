@@ -9,15 +9,18 @@ from typer.testing import CliRunner
 
 from qcompare.cli import app
 from qcompare.paths import raw_dir
+from qcompare.schema import SCHEMAS
 
 runner = CliRunner()
 
 
 def test_build_writes_the_tables_with_progress(tmp_path: Path):
-    result = runner.invoke(app, ["build", "--out", str(tmp_path)])
+    result = runner.invoke(app, ["build", "--out", str(tmp_path / "csv"), "--parquet", str(tmp_path / "parquet")])
     assert result.exit_code == 0, result.output
     assert "[1/5] parsing nantong.txt" in result.output
-    assert sorted(p.name for p in tmp_path.iterdir()) == [
+    assert f"wrote 10 Parquet files to {tmp_path / 'parquet'}" in result.output
+    assert sorted(p.name for p in (tmp_path / "parquet").iterdir()) == sorted(f"{name}.parquet" for name in SCHEMAS)
+    assert sorted(p.name for p in (tmp_path / "csv").iterdir()) == [
         "assignments.csv",
         "categories.csv",
         "crosswalk.csv",

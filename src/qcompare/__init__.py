@@ -21,6 +21,7 @@ The pipeline, one module per stage:
 ``strictness``  all-or-nothing share, shortfall losses, vetoes, verification, simulation
 ``draft``       a county draft from the five; checks; Excel and Word in and out
 ``tables``      records → typed, sorted tables; CSV in and out
+``columnar``    the tables as Parquet for large corpora (DuckDB, pandas, Dask, Spark)
 ``schema``      pandera schemas, checked before anything is written
 ``build``       raw files → validated ``data/normalized``
 ``accounting``  proof that every raw line landed in some table
@@ -38,6 +39,7 @@ from __future__ import annotations
 
 from qcompare.accounting import unaccounted_lines
 from qcompare.build import build, build_tables
+from qcompare.columnar import read_parquet, write_parquet
 from qcompare.departments import split_departments
 from qcompare.draft import DraftParameters, build_draft, check_draft
 from qcompare.graph import concentration, department_load, responsibility_graph
@@ -87,12 +89,14 @@ __all__ = [
     "points_kept_table",
     "quality_findings",
     "read_blocks",
+    "read_parquet",
     "responsibility_graph",
     "scheme_overview",
     "select_schemes",
     "split_departments",
     "unaccounted_lines",
     "use_cjk_font",
+    "write_parquet",
 ]
 
 __version__ = "0.6.0"

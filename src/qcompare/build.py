@@ -14,6 +14,7 @@ from pathlib import Path
 import pandas as pd
 from pydantic import ValidationError
 
+from qcompare.columnar import write_parquet
 from qcompare.crosswalk import build_crosswalk, sssom_table
 from qcompare.departments import resolve_assignments
 from qcompare.model import DocumentResult
@@ -23,6 +24,7 @@ from qcompare.parsers.table import ImportSpec, parse_table
 from qcompare.paths import normalized_dir, raw_dir
 from qcompare.raw import ManifestEntry, RawFileError, read_manifest, read_raw
 from qcompare.rules import parse_rules_table
+from qcompare.schema import pin_string_storage
 from qcompare.tables import records_to_tables, sort_tables, typed_table, write_tables
 from qcompare.targets import normalize_targets
 
@@ -105,7 +107,7 @@ def build_tables(directory: Path | None = None, progress: Progress | None = None
     crosswalk, pairs = build_crosswalk(tables)
     tables["crosswalk"] = _typed_frame("crosswalk", crosswalk)
     tables["mappings"] = _typed_frame("mappings", sssom_table(pairs, tables["nodes"]))
-    return sort_tables(tables)
+    return sort_tables(pin_string_storage(tables))
 
 
 def _typed_frame(name: str, frame: pd.DataFrame) -> pd.DataFrame:
@@ -116,12 +118,21 @@ def build(
     raw: Path | None = None,
     out: Path | None = None,
     progress: Progress | None = None,
+    parquet: Path | None = None,
 ) -> dict[str, pd.DataFrame]:
-    """Rebuild ``data/normalized`` from ``data/raw``; return the tables."""
+    """Rebuild ``data/normalized`` from ``data/raw``; return the tables.
+
+    With ``parquet``, also write every table as Parquet into that folder
+    (:func:`qcompare.columnar.write_parquet`; needs pyarrow).
+    """
     tables = build_tables(raw, progress)
     target = out or normalized_dir()
     written = write_tables(tables, target)
     if progress:
         sizes = ", ".join(f"{name} {len(frame)}" for name, frame in tables.items())
         progress(f"wrote {len(written)} files to {target} ({sizes} rows)")
+    if parquet is not None:
+        columnar = write_parquet(tables, parquet)
+        if progress:
+            progress(f"wrote {len(columnar)} Parquet files to {parquet}")
     return tables

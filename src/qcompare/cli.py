@@ -1,6 +1,6 @@
 """The ``qcompare`` command line.
 
-``qcompare build``   rebuild data/normalized from data/raw
+``qcompare build``   rebuild data/normalized from data/raw (``--parquet DIR``: also as Parquet)
 ``qcompare report``  execute every notebook into reports/ (ipynb + HTML)
 ``qcompare check``   verify raw checksums, the schema, raw-line accounting,
                      and that the committed data is current
@@ -47,12 +47,15 @@ def _fail(err: Exception) -> None:
 def build(
     raw: Annotated[Path | None, typer.Option(help="folder with the raw files and MANIFEST.csv")] = None,
     out: Annotated[Path | None, typer.Option(help="folder to write the normalized tables to")] = None,
+    parquet: Annotated[
+        Path | None, typer.Option(help="also write every table as <table>.parquet into this folder (needs pyarrow)")
+    ] = None,
 ) -> None:
     """Rebuild the normalized tables from the raw documents."""
     from qcompare.build import build as run_build
 
     try:
-        run_build(raw, out, progress=typer.echo)
+        run_build(raw, out, progress=typer.echo, parquet=parquet)
     except _INPUT_ERRORS as err:
         _fail(err)
 
