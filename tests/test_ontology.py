@@ -9,7 +9,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from qcompare.ontology import FACETS, evaluate, label_nodes, load_evaluation_set, load_keywords
+from qcompare.ontology import (
+    FACETS,
+    evaluate,
+    label_nodes,
+    load_evaluation_set,
+    load_keywords,
+    node_evidence_text,
+)
 
 
 def test_every_assessed_node_has_one_nature_one_lever_and_a_domain(committed):
@@ -94,3 +101,34 @@ def test_top3_is_a_stable_argsort_without_the_sort(rows):
 
     matrix = np.array(rows)
     assert _top3(matrix) == [[int(i) for i in np.argsort(-row, kind="stable")[:3]] for row in matrix]
+
+
+def test_the_default_reference_cap_does_not_bind_on_the_real_data(tables, committed):
+    # the largest class (nature: process) has 332 distinct labelled texts; a cap there changes nothing
+    capped = label_nodes(tables, manual=load_evaluation_set(), max_reference=332)
+    columns = ["node_id", "facet", "category", "method", "evidence"]
+    capped = capped.sort_values(columns[:3], ignore_index=True)
+    expected = committed["categories"].sort_values(columns[:3], ignore_index=True)
+    assert len(capped) == len(expected) == 2134
+    assert capped[columns].values.tolist() == expected[columns].values.tolist()
+    assert capped["confidence"].tolist() == expected["confidence"].tolist()
+
+
+def test_a_tiny_reference_cap_bounds_the_nearest_labelled_evidence(tables):
+    gold = load_evaluation_set()
+    labels = label_nodes(tables, manual=gold, max_reference=1)
+    model = labels[(labels["method"] == "model") & (labels["facet"] == "lever")]
+    named = model["evidence"].str.removeprefix("nearest labelled: ").str.split(", ").explode()
+    named = named.str.extract(r"^(?P<node_id>\S+) \((?P<code>\w+)\)$")
+    texts = node_evidence_text(tables)
+    per_class = named.assign(text=texts[named["node_id"]].to_numpy()).groupby("code")["text"].nunique()
+    assert len(per_class) == 13 and (per_class == 1).all()  # one text per class: its nodes are the whole reference
+    assert named["node_id"].nunique() == 17  # 13 texts, some of them shared by several nodes
+    # hand labels come first: supervision's one text is that of the first hand-labelled supervision node
+    first = gold.loc[gold["lever"] == "supervision", "node_id"].iloc[0]
+    assert set(texts[named.loc[named["code"] == "supervision", "node_id"]]) == {texts[first]}
+    # the cap changes the model's evidence, not which nodes the rules leave to it
+    free = label_nodes(tables, manual=gold, max_reference=None)
+    free_model = free[(free["method"] == "model") & (free["facet"] == "lever")]
+    assert model["node_id"].tolist() == free_model["node_id"].tolist() and len(model) == 117
+    assert (model["evidence"].to_numpy() != free_model["evidence"].to_numpy()).all()
