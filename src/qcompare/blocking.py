@@ -1,0 +1,196 @@
+"""Candidate pairs for matching at scale: MinHash locality-sensitive hashing.
+
+Comparing every unit of a corpus with every other is quadratic: 52,000
+units (1,000 schemes) make 1.4 billion pairs.  A matcher only needs the
+pairs that could match, so this module finds, for every row of a sparse
+feature matrix (a unit's character n-grams), a few rows that share many of
+its n-grams, in time linear in the number of rows:
+
+1. :func:`minhash_signatures` — for each of ``n_hashes`` random hash
+   functions of the column ids, the smallest hash among a row's nonzero
+   columns.  Two rows agree on one signature value with probability equal to
+   the Jaccard similarity of their column sets.
+2. :func:`lsh_pairs` — signatures are cut into bands of ``rows_per_band``
+   values; rows whose band values are all equal share a bucket.  A bucket of
+   near-copies can hold thousands of rows, so instead of every pair of a
+   bucket, each row is paired with the next ``window`` rows of its bucket in
+   a random order drawn per band (a sorted-neighbourhood join): the pairs
+   grow linearly with the rows, and across bands a bucket's rows still end up
+   connected.
+3. :func:`top_k_pairs` — the exact cosine of every candidate pair, and for
+   each row its ``k`` best partners (a pair is kept when it is among the
+   best of either of its rows).
+
+Everything is seeded: the same matrix and seed give the same pairs.
+
+>>> import scipy.sparse as sp
+>>> X = sp.csr_matrix(np.array([[1, 1, 1, 0, 0, 0], [1, 1, 1, 0, 0, 1], [0, 0, 0, 1, 1, 1]], dtype=float))
+>>> lsh_pairs(minhash_signatures(X, n_hashes=16, seed=0), rows_per_band=2, window=4, seed=0).tolist()
+[[0, 1]]
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+
+__all__ = ["cosine_of_pairs", "lsh_pairs", "minhash_signatures", "top_k_pairs"]
+
+_PRIME = (1 << 31) - 1  # a Mersenne prime: hash values stay below 2**31
+_EMPTY = np.iinfo(np.int64).max
+
+
+def minhash_signatures(X: sp.csr_matrix, n_hashes: int = 32, seed: int = 0) -> np.ndarray:
+    """The MinHash signature of every row's set of nonzero columns.
+
+    Parameters
+    ----------
+    X
+        Any sparse matrix; only which entries are nonzero matters.
+    n_hashes
+        Signature length (hash functions ``(a * column + b) mod (2**31 - 1)``).
+    seed
+        Seed of the hash functions.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(rows, n_hashes)`` int64; a row without nonzero entries gets the
+        largest int64 in every position (and :func:`lsh_pairs` pairs it with
+        nothing).
+
+    Examples
+    --------
+    >>> import scipy.sparse as sp
+    >>> X = sp.csr_matrix(np.array([[1, 0, 1], [1, 0, 1], [0, 0, 0]]))
+    >>> s = minhash_signatures(X, n_hashes=4)
+    >>> bool((s[0] == s[1]).all()), bool((s[2] == np.iinfo(np.int64).max).all())
+    (True, True)
+    """
+    X = sp.csr_matrix(X)
+    X.sum_duplicates()
+    rng = np.random.default_rng(seed)
+    a = rng.integers(1, _PRIME, size=n_hashes, dtype=np.int64)
+    b = rng.integers(0, _PRIME, size=n_hashes, dtype=np.int64)
+    columns = X.indices.astype(np.int64)
+    lengths = np.diff(X.indptr)
+    nonempty = lengths > 0
+    starts = X.indptr[:-1][nonempty]
+    out = np.full((X.shape[0], n_hashes), _EMPTY, dtype=np.int64)
+    if not len(columns):
+        return out
+    for h in range(n_hashes):
+        hashed = (a[h] * columns + b[h]) % _PRIME
+        out[nonempty, h] = np.minimum.reduceat(hashed, starts)
+    return out
+
+
+def lsh_pairs(signatures: np.ndarray, rows_per_band: int = 2, window: int = 6, seed: int = 0) -> np.ndarray:
+    """Pairs of rows that share a bucket in at least one band.
+
+    Parameters
+    ----------
+    signatures
+        Output of :func:`minhash_signatures`; its columns are cut into
+        ``n_hashes // rows_per_band`` bands.
+    rows_per_band
+        Values per band: more values make a bucket stricter (two rows share
+        it with probability ``jaccard ** rows_per_band``).
+    window
+        Each row is paired with at most the next ``window`` rows of its
+        bucket (in a random order drawn per band), so a bucket of ``m`` rows
+        yields at most ``m * window`` pairs instead of ``m * (m - 1) / 2``.
+    seed
+        Seed of the per-band orders.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(pairs, 2)`` int64, each pair once with the smaller row first,
+        sorted.
+    """
+    n, length = signatures.shape
+    rng = np.random.default_rng(seed)
+    empty = (signatures == _EMPTY).all(axis=1)
+    found = []
+    for start in range(0, length - rows_per_band + 1, rows_per_band):
+        key = np.zeros(n, dtype=np.uint64)
+        for column in range(start, start + rows_per_band):  # mix the band's values into one 64-bit key
+            key = key * np.uint64(0x9E3779B97F4A7C15) + signatures[:, column].astype(np.uint64)
+        order = np.lexsort((rng.permutation(n), key))
+        order = order[~empty[order]]
+        keys = key[order]
+        for offset in range(1, window + 1):
+            same = keys[:-offset] == keys[offset:]
+            if not same.any():
+                break
+            found.append(np.column_stack([order[:-offset][same], order[offset:][same]]))
+    if not found:
+        return np.zeros((0, 2), dtype=np.int64)
+    pairs = np.sort(np.concatenate(found).astype(np.int64), axis=1)
+    return np.unique(pairs, axis=0)
+
+
+def cosine_of_pairs(X: sp.csr_matrix, left: np.ndarray, right: np.ndarray, chunk: int = 100_000) -> np.ndarray:
+    """Row-wise dot products ``X[left[p]] · X[right[p]]`` (cosines for
+    L2-normalised rows, as TF-IDF rows are), in chunks of pairs.
+
+    >>> import scipy.sparse as sp
+    >>> X = sp.csr_matrix(np.array([[0.6, 0.8], [1.0, 0.0]]))
+    >>> cosine_of_pairs(X, np.array([0, 0]), np.array([0, 1])).round(2).tolist()
+    [1.0, 0.6]
+    """
+    X = sp.csr_matrix(X)
+    out = np.zeros(len(left))
+    for start in range(0, len(left), chunk):
+        a, b = left[start : start + chunk], right[start : start + chunk]
+        out[start : start + chunk] = np.asarray(X[a].multiply(X[b]).sum(axis=1)).ravel()
+    return out
+
+
+def top_k_pairs(
+    X: sp.csr_matrix, pairs: np.ndarray, k: int, groups: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Keep each row's ``k`` most similar candidates.
+
+    Parameters
+    ----------
+    X
+        L2-normalised rows (TF-IDF), whose dot product ranks the candidates.
+    pairs
+        ``(pairs, 2)`` candidate rows, e.g. from :func:`lsh_pairs`.
+    k
+        Partners kept per row; a pair stays when it is among the ``k`` best
+        of either of its rows (ties to the lower row number).
+    groups
+        Optional group of each row (a scheme): pairs within one group are
+        dropped first.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        The kept pairs (sorted, smaller row first) and their cosines.
+
+    Examples
+    --------
+    >>> import scipy.sparse as sp
+    >>> X = sp.csr_matrix(np.eye(3) + 0.5)
+    >>> X = sp.csr_matrix(X.toarray() / np.linalg.norm(X.toarray(), axis=1, keepdims=True))
+    >>> kept, cos = top_k_pairs(X, np.array([[0, 1], [0, 2], [1, 2]]), k=1, groups=np.array(["a", "a", "b"]))
+    >>> kept.tolist()
+    [[0, 2], [1, 2]]
+    """
+    pairs = np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
+    if groups is not None and len(pairs):
+        pairs = pairs[groups[pairs[:, 0]] != groups[pairs[:, 1]]]
+    if not len(pairs):
+        return pairs, np.zeros(0)
+    similarity = cosine_of_pairs(X, pairs[:, 0], pairs[:, 1])
+    keep = np.zeros(len(pairs), dtype=bool)
+    for side in (0, 1):
+        row, other = pairs[:, side], pairs[:, 1 - side]
+        order = np.lexsort((other, -similarity, row))
+        first = np.r_[True, row[order][1:] != row[order][:-1]]
+        start = np.maximum.accumulate(np.where(first, np.arange(len(order)), 0))
+        keep[order[np.arange(len(order)) - start < k]] = True
+    return pairs[keep], similarity[keep]
