@@ -2,9 +2,27 @@
 
 from __future__ import annotations
 
+import numpy as np
+import pandas as pd
 import pytest
+from sklearn.feature_extraction.text import TfidfVectorizer
 
-from qcompare.crosswalk import cross_validate, load_gold, unit_nodes
+from qcompare.crosswalk import (
+    Blocking,
+    UnitEvidence,
+    _gold_labels,
+    _sparse_transitive,
+    _tfidf_rows,
+    _transitive,
+    build_crosswalk,
+    cross_validate,
+    decide_pairs,
+    decide_sparse_pairs,
+    group_concepts,
+    group_sparse_concepts,
+    load_gold,
+    unit_nodes,
+)
 
 
 def test_every_assessed_node_has_a_crosswalk_decision(committed):
@@ -83,3 +101,92 @@ def test_docs_report_the_measured_crosswalk_scores(validation, root):
         f"| adjudicated gold (299 rows) | {pooled['precision']:.3f} | {pooled['recall']:.3f} | {pooled['f1']:.3f} |"
         in text
     )
+
+
+# --- the blocked path (large corpora) ---------------------------------------
+
+
+def _random_units(seed: int, per_scheme: int = 6, schemes: int = 4) -> tuple[UnitEvidence, np.ndarray]:
+    """Units of a few schemes and a random symmetric match probability between schemes."""
+    rng = np.random.default_rng(seed)
+    scheme = np.repeat([f"s{k}" for k in range(schemes)], per_scheme)
+    ids = [f"{s}:{k}" for k, s in enumerate(scheme)]
+    n = len(ids)
+    upper = np.triu(rng.random((n, n)) ** 3 * 0.3 + np.where(rng.random((n, n)) < 0.15, 0.7, 0.0), 1)
+    probability = np.minimum(upper + upper.T, 1.0) * (scheme[:, None] != scheme[None, :])
+    empty = [""] * n
+    return UnitEvidence(ids, scheme, empty, empty, empty, [[] for _ in ids]), probability
+
+
+def _every_pair(ev: UnitEvidence, probability: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    a, b = np.triu_indices(len(ev.ids), k=1)
+    cross = ev.scheme[a] != ev.scheme[b]
+    return a[cross], b[cross], probability[a[cross], b[cross]]
+
+
+def _partition(root: dict[str, str]) -> set[frozenset[str]]:
+    groups: dict[str, set[str]] = {}
+    for unit, representative in root.items():
+        groups.setdefault(representative, set()).add(unit)
+    return {frozenset(g) for g in groups.values()}
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_sparse_grades_and_concepts_equal_the_exact_ones_when_every_pair_is_scored(seed):
+    ev, probability = _random_units(seed)
+    a, b, p = _every_pair(ev, probability)
+    exact = decide_pairs(ev, probability)
+    sparse = decide_sparse_pairs(ev, a, b, p)
+    pd.testing.assert_frame_equal(exact.reset_index(drop=True), sparse.reset_index(drop=True), check_dtype=False)
+    assert len(exact) > 10
+    grouped = _partition(group_concepts(exact, ev, probability))
+    assert grouped == _partition(group_sparse_concepts(sparse, ev, a, b, p))
+    assert max(len(g) for g in grouped) > 1
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_sparse_path_through_a_third_scheme_equals_the_dense_one(seed):
+    ev, probability = _random_units(seed)
+    a, b, p = _every_pair(ev, probability)
+    dense = _transitive(probability, ev.scheme)
+    assert np.allclose(_sparse_transitive(a, b, p, len(ev.ids), top=len(ev.ids)), dense[a, b])
+
+
+def test_an_unscored_pair_counts_as_zero_when_groups_merge():
+    # a:1–b:1 and a:1–c:1 match strongly; b:1–c:1 was never scored, so {a,b}+{c} averages (0.9+0)/2 < 0.5
+    ev = UnitEvidence(["a:1", "b:1", "c:1"], np.array(["a", "b", "c"]), [""] * 3, [""] * 3, [""] * 3, [[], [], []])
+    a, b, p = np.array([0, 0]), np.array([1, 2]), np.array([0.95, 0.9])
+    pairs = decide_sparse_pairs(ev, a, b, p)
+    assert pairs["predicate"].tolist() == ["exact", "exact"]
+    assert _partition(group_sparse_concepts(pairs, ev, a, b, p)) == {frozenset({"a:1", "b:1"}), frozenset({"c:1"})}
+
+
+def test_gold_labels_leave_pairs_outside_the_gold_schemes_unknown():
+    gold = pd.DataFrame(
+        {"anchor_id": ["a:1"], "subject_id": ["a:1"], "object_id": ["b:1"], "predicate": ["exact"], "justification": ""}
+    )
+    ids = ["a:1", "b:1", "b:2", "syn:1"]
+    ev = UnitEvidence(ids, np.array(["a", "b", "b", "syn"]), [""] * 4, [""] * 4, [""] * 4, [[]] * 4)
+    features = pd.DataFrame({"i": [0, 0, 0, 1], "j": [1, 2, 3, 0]})
+    # the anchor's gold partner, another unit of a gold scheme, an imported or synthetic copy, a non-anchor
+    assert _gold_labels(features, ev, gold).tolist() == [1, 0, -1, -1]
+
+
+def test_blocked_path_scoring_every_pair_reproduces_the_committed_crosswalk(committed):
+    # with candidates = every pair, only the algorithms differ (sparse features, heap-based grouping)
+    walk, pairs = build_crosswalk(committed, blocking=Blocking(exact_limit=0, transitive_top=10**6))
+    assert _partition(dict(zip(walk["node_id"], walk["concept_id"], strict=True))) == _partition(
+        dict(zip(committed["crosswalk"]["node_id"], committed["crosswalk"]["concept_id"], strict=True))
+    )
+    mappings = committed["mappings"]
+    assert sorted(zip(pairs["subject_id"], pairs["object_id"], pairs["similarity"], strict=True)) == sorted(
+        zip(mappings["subject_id"], mappings["object_id"], mappings["confidence"], strict=True)
+    )
+
+
+def test_tfidf_of_distinct_texts_equals_the_vectorizer_on_every_copy():
+    texts = ["质量强市示范城市", "质量强市示范城市", "品牌建设", "质量品牌", "标准化 计量", "品牌建设"]
+    for options in ({"ngram_range": (2, 3)}, {"ngram_range": (2, 4), "max_df": 0.4}):
+        rows, inverse = _tfidf_rows(texts, **options)
+        expected = TfidfVectorizer(analyzer="char_wb", sublinear_tf=True, **options).fit_transform(texts)
+        assert np.allclose((rows[inverse] @ rows[inverse].T).toarray(), (expected @ expected.T).toarray())
