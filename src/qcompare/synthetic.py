@@ -58,7 +58,7 @@ from qcompare.parsers.table import ImportSpec, parse_table
 from qcompare.paths import project_root
 from qcompare.tables import load_tables
 
-__all__ = ["Perturbation", "SyntheticCorpus", "SyntheticDocument", "generate_corpus", "parse_corpus"]
+__all__ = ["Perturbation", "SyntheticCorpus", "SyntheticDocument", "generate_corpus", "parse_corpus", "score_crosswalk"]
 
 _HIERARCHY = ["一级指标", "二级指标", "三级指标", "考核要点"]
 _ROLES = ["level1", "level2", "level3", "point"]
@@ -288,3 +288,55 @@ def generate_corpus(
 def parse_corpus(corpus: SyntheticCorpus) -> list[DocumentResult]:
     """Parse every synthetic document with the imported-scheme parser."""
     return [parse_table(d.text, d.file, d.scheme_id, d.spec) for d in corpus.documents]
+
+
+def score_crosswalk(
+    crosswalk: pd.DataFrame, truth: pd.DataFrame, equivalent: pd.DataFrame | None = None
+) -> dict[str, float]:
+    """Precision, recall and F1 of a crosswalk's same-concept pairs against
+    the generator's truth: two synthetic units from the same source node are
+    a true pair (units from the same scheme are never a pair).
+
+    ``equivalent`` (columns subject_id, object_id: e.g. the exact and close
+    pairs of the committed mapping set) names source nodes already judged the
+    same criterion; a predicted pair of copies of two such sources is then
+    counted neither way, as the gold set's ``related`` pairs are.  Without it
+    every pair of different sources is a false positive.
+
+    >>> truth = pd.DataFrame({"node_id": ["s1:1", "s2:1", "s3:1"], "source_node_id": ["a:1", "a:1", "b:1"]})
+    >>> walk = pd.DataFrame({"node_id": ["s1:1", "s2:1", "s3:1"], "unit_id": ["s1:1", "s2:1", "s3:1"],
+    ...                      "concept_id": ["c", "c", "c"]})
+    >>> score_crosswalk(walk, truth)["precision"]
+    0.3333333333333333
+    >>> score_crosswalk(walk, truth, pd.DataFrame({"subject_id": ["a:1"], "object_id": ["b:1"]}))["precision"]
+    1.0
+    """
+    units = crosswalk[crosswalk["node_id"] == crosswalk["unit_id"]]
+    traced = units.merge(truth[["node_id", "source_node_id"]], on="node_id")
+    traced = traced.assign(scheme=traced["node_id"].str.split(":").str[0])
+    predicted = _pairs_within(traced, ["concept_id"])
+    true = _pairs_within(traced, ["source_node_id"])
+    hits = _pairs_within(traced, ["concept_id", "source_node_id"])
+    if equivalent is not None:
+        same = {tuple(sorted(p)) for p in zip(equivalent["subject_id"], equivalent["object_id"], strict=True)}
+        cells = traced.groupby(["concept_id", "source_node_id", "scheme"]).size()
+        for _, group in cells.groupby(level="concept_id"):
+            counts = group.droplevel("concept_id")
+            sources = sorted(set(counts.index.get_level_values("source_node_id")))
+            for k, a in enumerate(sources):
+                for b in sources[k + 1 :]:
+                    if (a, b) in same:  # copies of two sources already judged the same criterion
+                        left, right = counts.xs(a), counts.xs(b)
+                        predicted -= int(left.sum() * right.sum() - (left * right).fillna(0).sum())
+    precision = hits / predicted if predicted else 0.0
+    recall = hits / true if true else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return {"precision": precision, "recall": recall, "f1": f1, "true_pairs": true}
+
+
+def _pairs_within(units: pd.DataFrame, keys: list[str]) -> int:
+    """Pairs of units from different schemes that share ``keys``, counted
+    from group sizes (not enumerated)."""
+    whole = units.groupby(keys).size()
+    per_scheme = units.groupby([*keys, "scheme"]).size()
+    return int((whole * (whole - 1) // 2).sum() - (per_scheme * (per_scheme - 1) // 2).sum())
