@@ -10,6 +10,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from qcompare.crosswalk import (
     Blocking,
     UnitEvidence,
+    UnscoredEstimate,
     _gold_labels,
     _sparse_transitive,
     _tfidf_rows,
@@ -190,3 +191,21 @@ def test_tfidf_of_distinct_texts_equals_the_vectorizer_on_every_copy():
         rows, inverse = _tfidf_rows(texts, **options)
         expected = TfidfVectorizer(analyzer="char_wb", sublinear_tf=True, **options).fit_transform(texts)
         assert np.allclose((rows[inverse] @ rows[inverse].T).toarray(), (expected @ expected.T).toarray())
+
+
+def test_unscored_pairs_are_estimated_from_their_evidence_when_groups_merge():
+    # {a, b} and {c, d} are pairs of copies joined by one scored pair a–c; the other three pairs between them
+    # were never scored.  Counted as 0 the groups stay apart ((0.9 + 0) / 4); estimated from their evidence
+    # they merge when the copies read alike (cosine 1 → 0.93) and stay apart when they do not (cosine 0 → 0).
+    ids = ["a:1", "b:1", "c:1", "d:1"]
+    ev = UnitEvidence(ids, np.array(["a", "b", "c", "d"]), [""] * 4, [""] * 4, [""] * 4, [[]] * 4)
+    a, b, p = np.array([0, 0, 2]), np.array([1, 2, 3]), np.array([0.95, 0.9, 0.95])
+    pairs = decide_sparse_pairs(ev, a, b, p)
+    calibration = (np.array([0.0, 1.0]), np.array([0.0, 0.93]))
+    alike = UnscoredEstimate(np.ones((4, 1)), np.ones(3), calibration)
+    two = np.array([[1.0, 0.0], [1.0, 0.0], [0.0, 1.0], [0.0, 1.0]])
+    apart = UnscoredEstimate(two, np.array([1.0, 0.0, 1.0]), calibration)
+    separate = {frozenset(ids[:2]), frozenset(ids[2:])}
+    assert _partition(group_sparse_concepts(pairs, ev, a, b, p)) == separate
+    assert _partition(group_sparse_concepts(pairs, ev, a, b, p, unscored=alike)) == {frozenset(ids)}
+    assert _partition(group_sparse_concepts(pairs, ev, a, b, p, unscored=apart)) == separate

@@ -47,10 +47,12 @@ import pandas as pd
 import scipy.sparse as sp
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
+from sklearn.isotonic import IsotonicRegression
 from sklearn.model_selection import GroupKFold
 from sklearn.preprocessing import normalize
+from sklearn.random_projection import SparseRandomProjection
 
-from qcompare.blocking import cosine_of_pairs, lsh_pairs, minhash_signatures, top_k_pairs
+from qcompare.blocking import cosine_of_pairs, lsh_pairs, minhash_signatures, top_k_pairs, unique_pairs
 from qcompare.ontology import node_evidence_text
 from qcompare.paths import project_root
 from qcompare.tables import records
@@ -63,6 +65,7 @@ __all__ = [
     "Blocking",
     "Thresholds",
     "UnitEvidence",
+    "UnscoredEstimate",
     "blocked_crosswalk",
     "build_crosswalk",
     "candidate_pairs",
@@ -87,40 +90,37 @@ SKOS = {"exact": "skos:exactMatch", "close": "skos:closeMatch", "related": "skos
 
 def unit_nodes(nodes: pd.DataFrame) -> pd.DataFrame:
     """The matchable units of every scheme, with ``unit_id`` for every node
-    at or below a unit (nodes above units get none)."""
-    frames = []
-    is_leaf = dict(zip(nodes["node_id"], leaves(nodes), strict=True))
-    parent = dict(zip(nodes["node_id"], nodes["parent_id"], strict=True))
-    for _, frame in nodes.groupby("scheme_id", sort=True):
-        scored = frame[frame["points_status"].isin(["declared", "recovered"])]
-        units: set[str] = set()
-        if len(scored):
-            level = int(scored["level"].max())
-            units = set(frame.loc[(frame["level"] == level) & frame["points"].notna(), "node_id"])
-        covered = set(units)
-        rows = records(frame)
-        for row in rows:  # descendants of units are covered
-            if isinstance(row["parent_id"], str) and row["parent_id"] in covered:
-                covered.add(row["node_id"])
-        for row in rows:
-            if not is_leaf[row["node_id"]] or row["node_id"] in covered:
-                continue
-            if row["level_label"] in _BREAKDOWN_LABELS and isinstance(row["parent_id"], str):
-                units.add(row["parent_id"])
-            else:
-                units.add(row["node_id"])
-        frames.append(frame.assign(is_unit=frame["node_id"].isin(units)))
-    out = pd.concat(frames)
-    unit_set = set(out.loc[out["is_unit"], "node_id"])
+    at or below a unit (nodes above units get none); rows by scheme, in table
+    order within each."""
+    out = nodes.iloc[np.argsort(nodes["scheme_id"].to_numpy(dtype=str), kind="stable")]
+    ids = out["node_id"].tolist()  # plain lists: iterating string columns value by value is slow
+    parents = [p if isinstance(p, str) else None for p in out["parent_id"].tolist()]
+    is_leaf = dict(zip(nodes["node_id"].tolist(), leaves(nodes).tolist(), strict=True))
+    scored = out[out["points_status"].isin(["declared", "recovered"])]
+    grain = scored.groupby("scheme_id")["level"].max().to_dict()  # the deepest scored level of each scheme
+    units = {
+        node_id
+        for node_id, scheme_id, level, points in zip(
+            ids, out["scheme_id"].tolist(), out["level"].tolist(), out["points"].notna().tolist(), strict=True
+        )
+        if points and level == grain.get(scheme_id)
+    }
+    covered = set(units)
+    for node_id, parent in zip(ids, parents, strict=True):  # descendants of units are covered (parents come first)
+        if parent in covered:
+            covered.add(node_id)
+    for node_id, parent, label in zip(ids, parents, out["level_label"].tolist(), strict=True):
+        if not is_leaf[node_id] or node_id in covered:
+            continue
+        units.add(parent if label in _BREAKDOWN_LABELS and parent is not None else node_id)
+    parent_of = dict(zip(ids, parents, strict=True))
     unit_of: dict[str, str | None] = {}
-    for node_id in out["node_id"]:
+    for node_id in ids:
         current: str | None = node_id
-        while current is not None and current not in unit_set:
-            above = parent[current]
-            current = above if isinstance(above, str) else None
+        while current is not None and current not in units:
+            current = parent_of[current]
         unit_of[node_id] = current
-    out["unit_id"] = out["node_id"].map(unit_of)
-    return out
+    return out.assign(is_unit=out["node_id"].isin(units), unit_id=out["node_id"].map(unit_of))
 
 
 # --- evidence and features ---------------------------------------------------
@@ -141,30 +141,36 @@ class UnitEvidence:
     segments: list[list[str]]
 
 
-def unit_evidence(tables: Mapping[str, pd.DataFrame]) -> UnitEvidence:
-    """Title, whole evidence, parent heading and segments of every unit."""
+def unit_evidence(tables: Mapping[str, pd.DataFrame], units: pd.DataFrame | None = None) -> UnitEvidence:
+    """Title, whole evidence, parent heading and segments of every unit
+    (``units``: :func:`unit_nodes` of the tables' nodes, if already known)."""
     nodes = tables["nodes"]
-    units = unit_nodes(nodes)
-    evidence = node_evidence_text(tables)
+    units = unit_nodes(nodes) if units is None else units
+    evidence = node_evidence_text(tables).to_dict()
     below = units.dropna(subset=["unit_id"])
     below = below[below["node_id"] != below["unit_id"]]
-    children = below.groupby("unit_id")["node_id"].agg(list)
-    rules = tables["rules"].groupby("node_id")["rule_text"].agg(" ".join)
-    indexed = nodes.set_index("node_id")
-    ids = sorted(units.loc[units["is_unit"], "node_id"])
+    children: dict[str, list[str]] = {}
+    for node_id, unit_id in zip(below["node_id"].tolist(), below["unit_id"].tolist(), strict=True):
+        children.setdefault(unit_id, []).append(node_id)
+    rules = tables["rules"].groupby("node_id")["rule_text"].agg(" ".join).to_dict()
+    node_ids = nodes["node_id"].tolist()
+    titles = dict(zip(node_ids, nodes["title"].tolist(), strict=True))
+    parent_of = dict(zip(node_ids, nodes["parent_id"].tolist(), strict=True))
+    scheme_of = dict(zip(node_ids, nodes["scheme_id"].tolist(), strict=True))
+    ids = sorted(units.loc[units["is_unit"], "node_id"].tolist())
     full, title, parent_title, segments = [], [], [], []
     for unit_id in ids:
         kids = [evidence[c] for c in children.get(unit_id, [])]
-        own_title = indexed.at[unit_id, "title"]
+        own_title = titles[unit_id]
         own_title = clean_text(own_title) if isinstance(own_title, str) else ""
-        parent = indexed.at[unit_id, "parent_id"]
-        heading = indexed.at[parent, "title"] if isinstance(parent, str) else None
+        parent = parent_of[unit_id]
+        heading = titles[parent] if isinstance(parent, str) else None
         full.append(" ".join([evidence[unit_id], *kids]))
         title.append(own_title)
         parent_title.append(clean_text(heading) if isinstance(heading, str) else "")
         sentences = [x for x in _SENTENCE.split(str(rules.get(unit_id, ""))) if len(x) >= 6]
         segments.append([x for x in [own_title, evidence[unit_id], *kids, *sentences] if len(x) >= 2])
-    scheme = np.array([indexed.at[u, "scheme_id"] for u in ids])
+    scheme = np.array([scheme_of[u] for u in ids])
     return UnitEvidence(ids, scheme, full, title, parent_title, segments)
 
 
@@ -202,8 +208,25 @@ def _with_synonyms(texts: list[str], synonyms: pd.DataFrame) -> list[str]:
     return out
 
 
-def _jaccard(a: list[set[str]], b: list[set[str]], i: np.ndarray, j: np.ndarray, empty: float = 0.0) -> np.ndarray:
-    return np.array([len(a[x] & b[y]) / len(a[x] | b[y]) if a[x] | b[y] else empty for x, y in zip(i, j, strict=True)])
+def _jaccard(sets: list[set[str]], i: np.ndarray, j: np.ndarray, empty: float = 0.0) -> np.ndarray:
+    """Jaccard similarity of ``sets[i]`` and ``sets[j]`` for each pair, on
+    bitmasks of the (few) distinct members.
+
+    >>> _jaccard([{"a", "b"}, {"b"}, set()], np.array([0, 0, 2]), np.array([1, 2, 2])).tolist()
+    [0.5, 0.0, 0.0]
+    """
+    codes = {m: k for k, m in enumerate(sorted(set().union(*sets)))}
+    if len(codes) > 62:
+        raise ValueError("more than 62 distinct members do not fit a bitmask")
+    masks = np.array([sum(1 << codes[m] for m in s) for s in sets], dtype=np.int64)
+    both, either = masks[i] & masks[j], masks[i] | masks[j]
+    ones = np.array([bin(k).count("1") for k in range(256)], dtype=np.int64)
+
+    def popcount(x: np.ndarray) -> np.ndarray:
+        return sum(ones[(x >> shift) & 255] for shift in range(0, 64, 8))
+
+    union = popcount(either)
+    return np.where(union > 0, popcount(both) / np.maximum(union, 1), empty)
 
 
 def _rank_features(
@@ -242,7 +265,7 @@ def pair_features(
     }
     parent = _cosine(ev.parent_title, ngram_range=(1, 2))
     values = {name: sim[i, j] for name, sim in sims.items()}
-    features = _pair_columns(tables, ev, i, j, values, parent[i, j])
+    features = _pair_columns(ev, _unit_labels(tables, ev), i, j, values, parent[i, j])
     assert len(features) == n * n - sum(int((ev.scheme == s).sum()) ** 2 for s in set(ev.scheme))
     return ev, features
 
@@ -257,29 +280,44 @@ def _titles(ev: UnitEvidence) -> list[str]:
     return [t or f[:40] for t, f in zip(ev.title, ev.full, strict=True)]
 
 
+def _unit_labels(tables: Mapping[str, pd.DataFrame], ev: UnitEvidence) -> tuple[np.ndarray, list[set[str]]]:
+    """Each unit's ontology lever and set of domains (the matcher's agreement features)."""
+    categories = tables["categories"]
+    wanted = set(ev.ids)
+    lever: dict[str, str] = {}
+    domains: dict[str, set[str]] = {}
+    for node_id, facet, category in zip(
+        categories["node_id"].tolist(), categories["facet"].tolist(), categories["category"].tolist(), strict=True
+    ):
+        if node_id not in wanted:
+            continue
+        if facet == "lever":
+            lever.setdefault(node_id, category)
+        elif facet == "domain":
+            domains.setdefault(node_id, set()).add(category)
+    return np.array([lever.get(u, "") for u in ev.ids]), [domains.get(u, set()) for u in ev.ids]
+
+
 def _pair_columns(
-    tables: Mapping[str, pd.DataFrame],
     ev: UnitEvidence,
+    labels: tuple[np.ndarray, list[set[str]]],
     i: np.ndarray,
     j: np.ndarray,
     values: Mapping[str, np.ndarray],
     parent: np.ndarray,
 ) -> pd.DataFrame:
     """The matcher's feature table for the ordered pairs ``(i, j)``, from their
-    similarities; ranks are taken among the pairs given."""
+    similarities and the units' labels (:func:`_unit_labels`); ranks are taken
+    among the pairs given."""
     columns: dict[str, np.ndarray] = {"i": i, "j": j}
     for name in _SIMILARITIES:
         columns[name] = values[name]
         if name != "evidence_rare":
             columns.update(_rank_features(values[name], i, j, ev.scheme, name))
     columns["parent"] = parent
-    categories = tables["categories"]
-    lever = categories[categories["facet"] == "lever"].set_index("node_id")["category"]
-    domains = categories[categories["facet"] == "domain"].groupby("node_id")["category"].agg(set)
-    unit_lever = np.array([lever.get(u, "") for u in ev.ids])
-    unit_domains = [domains.get(u, set()) for u in ev.ids]
+    unit_lever, unit_domains = labels
     columns["same_lever"] = (unit_lever[i] == unit_lever[j]).astype(float)
-    columns["same_domain"] = _jaccard(unit_domains, unit_domains, i, j)
+    columns["same_domain"] = _jaccard(unit_domains, i, j)
     return pd.DataFrame(columns)
 
 
@@ -475,7 +513,8 @@ def build_crosswalk(
     """
     gold = load_gold() if gold is None else gold
     blocking = BLOCKING if blocking is None else blocking
-    ev = unit_evidence(tables)
+    units = unit_nodes(tables["nodes"])
+    ev = unit_evidence(tables, units)
     if len(ev.ids) > blocking.exact_limit:
         pairs, root = blocked_crosswalk(tables, ev, gold, thresholds, blocking)
     else:
@@ -484,11 +523,15 @@ def build_crosswalk(
         probability = match_probabilities(ev, features, labels, np.ones(len(features), dtype=bool))
         pairs = decide_pairs(ev, probability, thresholds)
         root = group_concepts(pairs, ev, probability)
-    return _concept_table(tables, ev, pairs, root), pairs
+    return _concept_table(tables, ev, pairs, root, units), pairs
 
 
 def _concept_table(
-    tables: Mapping[str, pd.DataFrame], ev: UnitEvidence, pairs: pd.DataFrame, root: Mapping[str, str]
+    tables: Mapping[str, pd.DataFrame],
+    ev: UnitEvidence,
+    pairs: pd.DataFrame,
+    root: Mapping[str, str],
+    units: pd.DataFrame,
 ) -> pd.DataFrame:
     """One row per node at or below a unit: its concept, named after the
     concept's first unit in scheme and table order."""
@@ -506,7 +549,6 @@ def _concept_table(
     for a, b, score in zip(grouping["subject_id"], grouping["object_id"], grouping["similarity"], strict=True):
         best[a] = max(best.get(a, 0.0), score)
         best[b] = max(best.get(b, 0.0), score)
-    units = unit_nodes(tables["nodes"])
     out = []
     for row in records(units.dropna(subset=["unit_id"])):
         node_id, unit_id = str(row["node_id"]), str(row["unit_id"])
@@ -547,10 +589,10 @@ class Blocking:
     """
 
     exact_limit: int = 3000
-    neighbours: int = 10
+    neighbours: int = 5
     n_hashes: int = 32
     rows_per_band: int = 2
-    window: int = 8
+    window: int = 4
     transitive_top: int = 16
     seed: int = 0
 
@@ -590,17 +632,31 @@ def _tfidf_rows(
     >>> bool(np.allclose((rows[inverse] @ rows[inverse].T).toarray(), (expected @ expected.T).toarray()))
     True
     """
+    (rows,), inverse = _tfidf_variants(texts, [(*ngram_range, max_df)])
+    return rows, inverse
+
+
+def _tfidf_variants(texts: list[str], variants: list[tuple[int, int, float]]) -> tuple[list[sp.csr_matrix], np.ndarray]:
+    """:func:`_tfidf_rows` for several ``(shortest, longest, max_df)`` n-gram
+    ranges from one analysis of the texts (a range's counts are the columns
+    of its n-gram lengths)."""
     distinct, inverse, copies = np.unique(
         np.asarray(texts, dtype=object).astype(str), return_inverse=True, return_counts=True
     )
-    counts = CountVectorizer(analyzer="char_wb", ngram_range=ngram_range).fit_transform(list(distinct))
-    counts = sp.csr_matrix(counts, dtype=np.float64)
-    df = np.asarray((counts > 0).T.astype(np.float64) @ copies).ravel()
-    kept = np.flatnonzero(df <= max_df * len(texts))
-    counts, df = sp.csr_matrix(counts[:, kept]), df[kept]
-    counts.data = 1 + np.log(counts.data)
-    weighted = sp.csr_matrix(counts @ sp.diags(np.log((1 + len(texts)) / (1 + df)) + 1))
-    return sp.csr_matrix(normalize(weighted)), inverse.ravel()
+    shortest, longest = min(v[0] for v in variants), max(v[1] for v in variants)
+    vectorizer = CountVectorizer(analyzer="char_wb", ngram_range=(shortest, longest))
+    counts = sp.csr_matrix(vectorizer.fit_transform(list(distinct)), dtype=np.float64)
+    length = np.array([len(f) for f in vectorizer.get_feature_names_out()])
+    out = []
+    for low, high, max_df in variants:
+        chosen = sp.csr_matrix(counts[:, np.flatnonzero((length >= low) & (length <= high))])
+        df = np.asarray((chosen > 0).T.astype(np.float64) @ copies).ravel()
+        kept = np.flatnonzero(df <= max_df * len(texts))
+        chosen, df = sp.csr_matrix(chosen[:, kept]), df[kept]
+        chosen.data = 1 + np.log(chosen.data)
+        weighted = sp.csr_matrix(chosen @ sp.diags(np.log((1 + len(texts)) / (1 + df)) + 1))
+        out.append(sp.csr_matrix(normalize(weighted)))
+    return out, inverse.ravel()
 
 
 def _unit_rows(texts: list[str], ngram_range: tuple[int, int], max_df: float = 1.0) -> sp.csr_matrix:
@@ -613,9 +669,10 @@ def _unit_vectors(ev: UnitEvidence, synonyms: pd.DataFrame) -> _UnitVectors:
     flat = [seg for segs in ev.segments for seg in segs]
     count = np.array([len(segs) for segs in ev.segments], dtype=np.int64)
     segments, segment_text = _tfidf_rows(flat or [""], ngram_range=(2, 3))
+    (evidence, evidence_rare), full_row = _tfidf_variants(full, [(2, 3, 1.0), (2, 4, 0.2)])
     return _UnitVectors(
-        evidence=_unit_rows(full, ngram_range=(2, 3)),
-        evidence_rare=_unit_rows(full, ngram_range=(2, 4), max_df=0.2),
+        evidence=sp.csr_matrix(evidence[full_row]),
+        evidence_rare=sp.csr_matrix(evidence_rare[full_row]),
         title=_unit_rows(_with_synonyms(_titles(ev), synonyms), ngram_range=(1, 3)),
         parent=_unit_rows(ev.parent_title, ngram_range=(1, 2)),
         segments=segments,
@@ -648,7 +705,11 @@ def _segment_max_of_pairs(vectors: _UnitVectors, a: np.ndarray, b: np.ndarray) -
 
 
 def _blocked_features(
-    tables: Mapping[str, pd.DataFrame], ev: UnitEvidence, vectors: _UnitVectors, a: np.ndarray, b: np.ndarray
+    ev: UnitEvidence,
+    labels: tuple[np.ndarray, list[set[str]]],
+    vectors: _UnitVectors,
+    a: np.ndarray,
+    b: np.ndarray,
 ) -> pd.DataFrame:
     """Features of the unordered pairs ``(a, b)`` in both directions: the
     rows ``(a, b)`` first, then ``(b, a)``; ranks among the pairs given."""
@@ -660,7 +721,7 @@ def _blocked_features(
     }
     parent = cosine_of_pairs(vectors.parent, a, b)
     both = {name: np.r_[v, v] for name, v in values.items()}
-    return _pair_columns(tables, ev, np.r_[a, b], np.r_[b, a], both, np.r_[parent, parent])
+    return _pair_columns(ev, labels, np.r_[a, b], np.r_[b, a], both, np.r_[parent, parent])
 
 
 def _sparse_transitive(a: np.ndarray, b: np.ndarray, weight: np.ndarray, n: int, top: int) -> np.ndarray:
@@ -718,13 +779,17 @@ def _apply_matcher(
 
 
 def _fit_matcher(
-    tables: Mapping[str, pd.DataFrame], ev: UnitEvidence, vectors: _UnitVectors, gold: pd.DataFrame, top: int
+    ev: UnitEvidence,
+    unit_labels: tuple[np.ndarray, list[set[str]]],
+    vectors: _UnitVectors,
+    gold: pd.DataFrame,
+    top: int,
 ) -> _Matcher:
     """Fit both stages on every pair of units inside the schemes the gold set
     covers (where it says which pairs match and which do not)."""
     covered = {str(u).split(":")[0] for u in pd.concat([gold["subject_id"], gold["object_id"]])}
     a, b = _all_pairs(ev, np.flatnonzero(np.isin(ev.scheme, list(covered))))
-    features = _blocked_features(tables, ev, vectors, a, b)
+    features = _blocked_features(ev, unit_labels, vectors, a, b)
     labels = _gold_labels(features, ev, gold)
     columns = [c for c in features.columns if c not in ("i", "j")]
     X, train = features[columns].to_numpy(), labels >= 0
@@ -756,7 +821,7 @@ def candidate_pairs(
     signatures = minhash_signatures(vectors.evidence_rare, blocking.n_hashes, blocking.seed)
     found = lsh_pairs(signatures, blocking.rows_per_band, blocking.window, blocking.seed)
     kept, _ = top_k_pairs(vectors.evidence, found, blocking.neighbours, groups=ev.scheme)
-    pairs = np.unique(np.concatenate([kept, always.reshape(-1, 2)]).astype(np.int64), axis=0)
+    pairs = unique_pairs(np.concatenate([kept, always.reshape(-1, 2)]), len(ev.ids))
     return pairs[:, 0], pairs[:, 1]
 
 
@@ -773,21 +838,24 @@ def blocked_crosswalk(
     the gold set covers; it then scores only candidate pairs (each unit's
     ``blocking.neighbours`` best LSH candidates, and every pair inside the
     gold-covered schemes).  Grades follow :func:`decide_pairs` among the
-    scored pairs, and concepts :func:`group_concepts` with an unscored pair
-    counted as 0 (:func:`group_sparse_concepts`).
+    scored pairs, and concepts :func:`group_concepts`, with the unscored
+    pairs between two groups estimated from their evidence
+    (:func:`group_sparse_concepts`, :class:`UnscoredEstimate`).
     Time and memory grow with the number of candidate pairs, about
     ``units × neighbours``.
     """
     vectors = _unit_vectors(ev, load_synonyms())
     n = len(ev.ids)
-    matcher = _fit_matcher(tables, ev, vectors, gold, blocking.transitive_top)
+    labels = _unit_labels(tables, ev)
+    matcher = _fit_matcher(ev, labels, vectors, gold, blocking.transitive_top)
     covered = {str(u).split(":")[0] for u in pd.concat([gold["subject_id"], gold["object_id"]])}
     inside = np.column_stack(_all_pairs(ev, np.flatnonzero(np.isin(ev.scheme, list(covered)))))
     a, b = candidate_pairs(ev, vectors, blocking, inside)
-    features = _blocked_features(tables, ev, vectors, a, b)
+    features = _blocked_features(ev, labels, vectors, a, b)
     probability = _apply_matcher(matcher, features, a, b, n, blocking.transitive_top)
     pairs = decide_sparse_pairs(ev, a, b, probability, thresholds)
-    return pairs, group_sparse_concepts(pairs, ev, a, b, probability)
+    unscored = UnscoredEstimate.fit(vectors.evidence, a, b, probability, seed=blocking.seed)
+    return pairs, group_sparse_concepts(pairs, ev, a, b, probability, unscored=unscored)
 
 
 def decide_sparse_pairs(
@@ -823,63 +891,157 @@ def decide_sparse_pairs(
     )
 
 
+@dataclass
+class UnscoredEstimate:
+    """What the pairs a blocked crosswalk did not score are likely worth.
+
+    The mean cosine over *all* pairs between two groups of units is the dot
+    product of their summed evidence rows over the number of pairs, so the
+    mean cosine of the pairs that were not scored follows from the sums and
+    the scored pairs' cosines; ``calibration`` (the matcher's probability as a
+    non-decreasing function of cosine, points ``x``, ``y`` for
+    :func:`numpy.interp`, fitted on the scored pairs) turns it into a
+    probability.  Summing sparse TF-IDF rows for every candidate merge is
+    slow, so the rows are first projected to ``dimensions`` dense columns
+    by a seeded sparse random projection, which keeps dot products in
+    expectation (Johnson–Lindenstrauss): ``rows`` are the projected units and
+    ``cosine`` each scored pair's cosine in that space.
+    """
+
+    rows: np.ndarray
+    cosine: np.ndarray
+    calibration: tuple[np.ndarray, np.ndarray]
+
+    @classmethod
+    def fit(
+        cls,
+        evidence: sp.csr_matrix,
+        a: np.ndarray,
+        b: np.ndarray,
+        probability: np.ndarray,
+        dimensions: int = 256,
+        seed: int = 0,
+    ) -> UnscoredEstimate:
+        """Project the units' evidence rows and calibrate probability on
+        cosine (isotonic) over the scored pairs ``(a, b)``."""
+        projection = SparseRandomProjection(n_components=dimensions, dense_output=True, random_state=seed)
+        rows = np.asarray(projection.fit_transform(evidence), dtype=np.float64)
+        cosine = np.concatenate(  # in chunks: gathering every pair's rows at once costs gigabytes
+            [np.einsum("ij,ij->i", rows[a[k : k + 50_000]], rows[b[k : k + 50_000]]) for k in range(0, len(a), 50_000)]
+            or [np.zeros(0)]
+        )
+        isotonic = IsotonicRegression(increasing=True, out_of_bounds="clip", y_min=0.0, y_max=1.0)
+        isotonic.fit(cosine, probability)
+        return cls(rows, cosine, (isotonic.X_thresholds_, isotonic.y_thresholds_))
+
+
 def group_sparse_concepts(
-    pairs: pd.DataFrame, ev: UnitEvidence, a: np.ndarray, b: np.ndarray, probability: np.ndarray, link: float = 0.5
+    pairs: pd.DataFrame,
+    ev: UnitEvidence,
+    a: np.ndarray,
+    b: np.ndarray,
+    probability: np.ndarray,
+    link: float = 0.5,
+    unscored: UnscoredEstimate | None = None,
 ) -> dict[str, str]:
     """:func:`group_concepts` over scored pairs only.
 
     Groups joined by an exact or close pair merge, best first, while the mean
     probability over all pairs between them is at least ``link`` and they
-    hold no unit of the same scheme.  A pair that was not scored counts as 0,
-    as such a pair would score near 0 in the exact path (candidates are each
-    unit's most similar units): counting only the scored pairs, which are
-    the most similar ones, overrates a merge and on a synthetic corpus of
-    100 schemes took same-source F1 from 0.75 down to 0.50.  With every pair
-    scored this is :func:`group_concepts`.  Each merge updates only the groups
-    next to it (a heap of candidate merges), so the work grows with the
-    scored pairs, not with the square of the units.  Returns unit →
-    representative unit.
+    hold no unit of the same scheme.  The pairs that were not scored enter
+    that mean through ``unscored``: at the calibrated probability of their
+    mean evidence cosine (:class:`UnscoredEstimate`).  Without it they count
+    as 0, which is right when every unit keeps more partners than it has
+    copies, and fragments concepts when it does not.  With every pair scored
+    this is :func:`group_concepts` exactly.
+
+    Merges are taken from a heap keyed by the mean of the scored pairs; the
+    estimate is made when a merge comes to the top (lazily, as it never
+    exceeds that mean by much), so the work grows with the scored pairs, not
+    with the square of the units.  Returns unit → representative unit.
     """
     index = {u: k for k, u in enumerate(ev.ids)}
     strong_pairs = pairs[pairs["predicate"].isin(["exact", "close"])]
     strong = {(index[x], index[y]) for x, y in zip(strong_pairs["subject_id"], strong_pairs["object_id"], strict=True)}
-    # between two groups: [sum of their pairs' probabilities, joined by a strong pair]
+    cosine = unscored.cosine if unscored is not None else np.zeros(len(a))
+    # between two groups: [sum of scored probabilities, scored pairs, sum of their cosines, joined by a strong
+    # pair, stamp]; a heap entry is current while its link's stamp is
     links: dict[int, dict[int, list]] = {k: {} for k in range(len(ev.ids))}
-    for x, y, p in zip(a.tolist(), b.tolist(), probability.tolist(), strict=True):
-        entry = [p, (x, y) in strong]
+    for x, y, p, c in zip(a.tolist(), b.tolist(), probability.tolist(), cosine.tolist(), strict=True):
+        entry = [p, 1, c, (x, y) in strong, 0]
         links[x][y] = entry
         links[y][x] = entry
     members = {k: [k] for k in range(len(ev.ids))}
     schemes = {k: {ev.scheme[k]} for k in range(len(ev.ids))}
-    version = dict.fromkeys(range(len(ev.ids)), 0)
-    heap: list[tuple[float, int, int, int, int]] = []
+    summed: dict[int, np.ndarray] = {}
+    sized: set[tuple[int, int]] = set()  # pairs whose value was final: it changes with the groups' sizes
+    stamps = iter(range(1, 1 << 62))
+    heap: list[tuple[float, bool, int, int, int]] = []
 
-    def offer(x: int, y: int) -> None:
-        total, joined = links[x][y]
-        mean = total / (len(members[x]) * len(members[y]))
-        if joined and mean >= link and schemes[x].isdisjoint(schemes[y]):
+    def row_sum(x: int) -> np.ndarray:
+        if x not in summed:
+            assert unscored is not None
+            summed[x] = unscored.rows[members[x]].sum(axis=0)
+        return summed[x]
+
+    def value(x: int, y: int, estimate: bool) -> tuple[float, bool]:
+        """The mean over all pairs between two groups, and whether it is final
+        (else it is the scored pairs' own mean, to be estimated when it tops the heap)."""
+        total, count, cosines, _, _ = links[x][y]
+        size = len(members[x]) * len(members[y])
+        if count == size or unscored is None:
+            return total / size, True
+        if not estimate:
+            return total / count, False
+        all_cosine = float(row_sum(x) @ row_sum(y))
+        rest = min(max((all_cosine - cosines) / (size - count), 0.0), 1.0)
+        return (total + (size - count) * float(np.interp(rest, *unscored.calibration))) / size, True
+
+    def offer(x: int, y: int, estimate: bool = False) -> None:
+        entry = links[x][y]
+        if entry[3] and schemes[x].isdisjoint(schemes[y]):
+            mean, final = value(x, y, estimate)
             lo, hi = min(x, y), max(x, y)
-            heapq.heappush(heap, (-mean, lo, hi, version[lo], version[hi]))
+            if final:  # queued or not, it is valued again when either group changes
+                sized.add((lo, hi))
+            if mean >= link:
+                heapq.heappush(heap, (-mean, not final, lo, hi, entry[4]))
 
     for x, y in sorted(strong):
         offer(x, y)
     while heap:
-        _, x, y, vx, vy = heapq.heappop(heap)
-        if x not in members or y not in members or version[x] != vx or version[y] != vy:
+        _, provisional, x, y, stamp = heapq.heappop(heap)
+        current = links.get(x, {}).get(y)
+        if current is None or current[4] != stamp or not schemes[x].isdisjoint(schemes[y]):
+            continue
+        if provisional:  # estimate the unscored pairs now and queue it again
+            current[4] = next(stamps)
+            offer(x, y, estimate=True)
             continue
         keep, gone = (x, y) if len(members[x]) >= len(members[y]) else (y, x)
+        if unscored is not None:
+            summed[keep] = row_sum(keep) + row_sum(gone)
+            summed.pop(gone)
         members[keep] += members.pop(gone)
         schemes[keep] |= schemes.pop(gone)
         del links[keep][gone], links[gone][keep]
-        for other, (total, joined) in links.pop(gone).items():
+        touched = set()
+        for other, (total, count, cosines, joined, _) in links.pop(gone).items():
             del links[other][gone]
             mine = links[keep].get(other)
-            entry = [total + mine[0], joined or mine[1]] if mine else [total, joined]
+            entry = [total, count, cosines, joined, 0]
+            if mine:
+                entry = [total + mine[0], count + mine[1], cosines + mine[2], joined or mine[3], 0]
             links[keep][other] = entry
             links[other][keep] = entry
-        version[keep] += 1
-        for other in links[keep]:
-            offer(keep, other)
+            touched.add(other)
+        for other, entry in links[keep].items():
+            pair = (min(keep, other), max(keep, other))
+            # a scored-pairs mean changes only where the merge touched the link; a final value whenever a size does
+            if other in touched or pair in sized:
+                sized.discard(pair)
+                entry[4] = next(stamps)
+                offer(keep, other)
     root = {}
     for keep, group in members.items():
         for k in group:
