@@ -34,7 +34,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-__all__ = ["cosine_of_pairs", "lsh_pairs", "minhash_signatures", "top_k_pairs"]
+__all__ = ["cosine_of_pairs", "lsh_pairs", "minhash_signatures", "top_k_pairs", "unique_pairs"]
 
 _PRIME = (1 << 31) - 1  # a Mersenne prime: hash values stay below 2**31
 _EMPTY = np.iinfo(np.int64).max
@@ -127,8 +127,19 @@ def lsh_pairs(signatures: np.ndarray, rows_per_band: int = 2, window: int = 6, s
             found.append(np.column_stack([order[:-offset][same], order[offset:][same]]))
     if not found:
         return np.zeros((0, 2), dtype=np.int64)
-    pairs = np.sort(np.concatenate(found).astype(np.int64), axis=1)
-    return np.unique(pairs, axis=0)
+    return unique_pairs(np.concatenate(found), n)
+
+
+def unique_pairs(pairs: np.ndarray, n: int) -> np.ndarray:
+    """Each unordered pair of rows below ``n`` once, smaller row first, sorted
+    (one integer key per pair: much faster than ``np.unique(axis=0)``).
+
+    >>> unique_pairs(np.array([[3, 1], [1, 3], [0, 2]]), 4).tolist()
+    [[0, 2], [1, 3]]
+    """
+    pairs = np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
+    key = np.unique(np.minimum(pairs[:, 0], pairs[:, 1]) * n + np.maximum(pairs[:, 0], pairs[:, 1]))
+    return np.column_stack([key // n, key % n])
 
 
 def cosine_of_pairs(X: sp.csr_matrix, left: np.ndarray, right: np.ndarray, chunk: int = 100_000) -> np.ndarray:
