@@ -28,7 +28,7 @@ from qcompare.schema import pin_string_storage
 from qcompare.tables import records_to_tables, sort_tables, typed_table, write_tables
 from qcompare.targets import normalize_targets
 
-__all__ = ["build", "build_tables", "import_record_name", "parse_documents", "parse_imported"]
+__all__ = ["build", "build_tables", "import_record_name", "parse_documents", "parse_imported", "tables_from_results"]
 
 Progress = Callable[[str], None]
 
@@ -85,9 +85,18 @@ def import_record_name(file: str) -> str:
 
 
 def build_tables(directory: Path | None = None, progress: Progress | None = None) -> dict[str, pd.DataFrame]:
-    """Parse the raw documents into the normalized tables (not yet written):
-    parse, collect, then resolve department names against the registry."""
-    tables = records_to_tables(parse_documents(directory, progress))
+    """Parse the raw documents into the normalized tables (not yet written)."""
+    return tables_from_results(parse_documents(directory, progress), progress)
+
+
+def tables_from_results(results: list[DocumentResult], progress: Progress | None = None) -> dict[str, pd.DataFrame]:
+    """Every stage after parsing: collect the parsed records into typed
+    tables, resolve department names against the registry, parse scoring
+    rules and targets, label the ontology, match the crosswalk.  ``progress``
+    is told as each stage starts (the scaling benchmark times the stages by it)."""
+    if progress:
+        progress("collecting the parsed records into typed tables")
+    tables = records_to_tables(results)
     if progress:
         progress("resolving department names against data/reference/departments.csv")
     tables = resolve_assignments(tables)
