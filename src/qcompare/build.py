@@ -120,7 +120,7 @@ def tables_from_results(results: list[DocumentResult], progress: Progress | None
 
 
 def _typed_frame(name: str, frame: pd.DataFrame) -> pd.DataFrame:
-    return typed_table(name, [{str(k): v for k, v in r.items()} for r in frame.to_dict("records")])
+    return typed_table(name, frame)
 
 
 def build(

@@ -57,15 +57,17 @@ def _missing(value: Any) -> bool:
     return value is None or (isinstance(value, str) and value == "") or bool(pd.isna(value))
 
 
-def _typed(name: str, records: list[dict[str, Any]]) -> pd.DataFrame:
+def _typed(name: str, records: list[dict[str, Any]] | pd.DataFrame) -> pd.DataFrame:
     schema = SCHEMAS[name]
     columns = list(schema.columns)
-    frame = pd.DataFrame.from_records(records, columns=columns)
+    if isinstance(records, pd.DataFrame):
+        frame = records.reindex(columns=columns).reset_index(drop=True)
+    else:
+        frame = pd.DataFrame.from_records(records, columns=columns)
     for column, spec in schema.columns.items():
         dtype = str(spec.dtype)
         if dtype.startswith("str"):
-            values = [None if _missing(v) else str(v) for v in frame[column]]
-            frame[column] = pd.Series(values, dtype=STRING, index=frame.index)
+            frame[column] = pd.Series(_texts(frame[column]), dtype=STRING, index=frame.index)
         elif dtype == "float64":
             frame[column] = pd.to_numeric(frame[column], errors="raise").astype("float64")
         elif dtype == "Int64":
@@ -75,6 +77,14 @@ def _typed(name: str, records: list[dict[str, Any]]) -> pd.DataFrame:
         elif dtype == "bool":
             frame[column] = frame[column].astype(bool)
     return frame
+
+
+def _texts(column: pd.Series) -> list[str | None]:
+    """A column's values as text, None where missing (None, NaN, NA or "");
+    the missing mask is computed once for the column, not per value."""
+    values = column.to_numpy(dtype=object)
+    missing = pd.isna(values) | (values == "")
+    return [None if m else (v if isinstance(v, str) else str(v)) for v, m in zip(values, missing, strict=True)]
 
 
 def records_to_tables(results: Iterable[DocumentResult]) -> dict[str, pd.DataFrame]:
@@ -89,8 +99,14 @@ def records_to_tables(results: Iterable[DocumentResult]) -> dict[str, pd.DataFra
     return sort_tables(tables)
 
 
-def typed_table(name: str, records: list[dict[str, Any]]) -> pd.DataFrame:
-    """A table of the data model built from records, with its schema's types."""
+def typed_table(name: str, records: list[dict[str, Any]] | pd.DataFrame) -> pd.DataFrame:
+    """A table of the data model built from records (or a frame with its
+    columns), with its schema's types.
+
+    >>> issues = typed_table("data_issues", pd.DataFrame({"scheme_id": ["a"], "kind": ["x"], "message": [""]}))
+    >>> issues["message"].isna()[0]
+    np.True_
+    """
     return _typed(name, records)
 
 
@@ -139,8 +155,18 @@ def format_cell(value: Any) -> str:
 
 
 def _to_csv_text(frame: pd.DataFrame, sep: str = ",") -> str:
-    text_frame = frame.astype(object).map(format_cell)
+    text_frame = pd.DataFrame({column: _cells(frame[column]) for column in frame.columns}, index=frame.index)
     return text_frame.to_csv(index=False, lineterminator="\n", sep=sep)
+
+
+def _cells(column: pd.Series) -> list[str]:
+    """:func:`format_cell` of every value of a column, the missing mask once
+    per column (per-cell ``DataFrame.map`` dominated writing large corpora)."""
+    values = column.to_numpy(dtype=object)
+    missing = pd.isna(values)
+    if column.dtype == STRING:
+        return ["" if m else v for v, m in zip(values, missing, strict=True)]
+    return ["" if m else format_cell(v) for v, m in zip(values, missing, strict=True)]
 
 
 def _separator(filename: str) -> str:
