@@ -142,32 +142,42 @@ def unique_pairs(pairs: np.ndarray, n: int) -> np.ndarray:
     return np.column_stack([key // n, key % n])
 
 
-def cosine_of_pairs(X: sp.csr_matrix, left: np.ndarray, right: np.ndarray, chunk: int = 100_000) -> np.ndarray:
+def cosine_of_pairs(
+    X: sp.csr_matrix | np.ndarray, left: np.ndarray, right: np.ndarray, chunk: int = 100_000
+) -> np.ndarray:
     """Row-wise dot products ``X[left[p]] · X[right[p]]`` (cosines for
-    L2-normalised rows, as TF-IDF rows are), in chunks of pairs.
+    L2-normalised rows, as TF-IDF rows are), in chunks of pairs; ``X`` sparse
+    or dense.
 
     >>> import scipy.sparse as sp
-    >>> X = sp.csr_matrix(np.array([[0.6, 0.8], [1.0, 0.0]]))
+    >>> X = np.array([[0.6, 0.8], [1.0, 0.0]])
+    >>> cosine_of_pairs(sp.csr_matrix(X), np.array([0, 0]), np.array([0, 1])).round(2).tolist()
+    [1.0, 0.6]
     >>> cosine_of_pairs(X, np.array([0, 0]), np.array([0, 1])).round(2).tolist()
     [1.0, 0.6]
     """
-    X = sp.csr_matrix(X)
+    dense = isinstance(X, np.ndarray)
+    X = X if dense else sp.csr_matrix(X)
     out = np.zeros(len(left))
     for start in range(0, len(left), chunk):
         a, b = left[start : start + chunk], right[start : start + chunk]
-        out[start : start + chunk] = np.asarray(X[a].multiply(X[b]).sum(axis=1)).ravel()
+        if dense:
+            out[start : start + chunk] = np.einsum("ij,ij->i", X[a], X[b])
+        else:
+            out[start : start + chunk] = np.asarray(X[a].multiply(X[b]).sum(axis=1)).ravel()
     return out
 
 
 def top_k_pairs(
-    X: sp.csr_matrix, pairs: np.ndarray, k: int, groups: np.ndarray | None = None
+    X: sp.csr_matrix | np.ndarray, pairs: np.ndarray, k: int, groups: np.ndarray | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
     """Keep each row's ``k`` most similar candidates.
 
     Parameters
     ----------
     X
-        L2-normalised rows (TF-IDF), whose dot product ranks the candidates.
+        L2-normalised rows (TF-IDF, sparse; or a dense projection of them),
+        whose dot product ranks the candidates.
     pairs
         ``(pairs, 2)`` candidate rows, e.g. from :func:`lsh_pairs`.
     k

@@ -36,6 +36,7 @@ own concept, ``unique``.
 
 from __future__ import annotations
 
+import bisect
 import heapq
 import re
 from collections.abc import Mapping
@@ -539,14 +540,16 @@ def _concept_table(
     members: dict[str, list[str]] = {}
     for unit_id in ev.ids:
         members.setdefault(root[unit_id], []).append(unit_id)
-    position = dict(zip(tables["nodes"]["node_id"], tables["nodes"]["position"], strict=True))
+    position = dict(zip(tables["nodes"]["node_id"].tolist(), tables["nodes"]["position"].tolist(), strict=True))
     concept_of = {}
     for group in members.values():
         first = min(group, key=lambda u: (u.split(":")[0], position[u]))
         for unit_id in group:
             concept_of[unit_id] = f"concept:{first}"
     best: dict[str, float] = {}
-    for a, b, score in zip(grouping["subject_id"], grouping["object_id"], grouping["similarity"], strict=True):
+    for a, b, score in zip(
+        grouping["subject_id"].tolist(), grouping["object_id"].tolist(), grouping["similarity"].tolist(), strict=True
+    ):
         best[a] = max(best.get(a, 0.0), score)
         best[b] = max(best.get(b, 0.0), score)
     out = []
@@ -589,7 +592,7 @@ class Blocking:
     """
 
     exact_limit: int = 3000
-    neighbours: int = 5
+    neighbours: int = 3
     n_hashes: int = 32
     rows_per_band: int = 2
     window: int = 4
@@ -605,13 +608,17 @@ class _UnitVectors:
     """TF-IDF rows of every unit (evidence, rare evidence, title, parent
     heading), fitted on the whole corpus, and of every distinct segment text
     (``segment_text`` maps each segment to its row; a unit's segments are
-    ``segment_count`` from ``segment_start``)."""
+    ``segment_count`` from ``segment_start``); ``projected`` are the evidence
+    rows in 256 dense dimensions (a seeded sparse random projection, which
+    keeps dot products in expectation), for ranking candidates and summing
+    groups cheaply."""
 
     evidence: sp.csr_matrix
     evidence_rare: sp.csr_matrix
     title: sp.csr_matrix
     parent: sp.csr_matrix
     segments: sp.csr_matrix
+    projected: np.ndarray
     segment_text: np.ndarray
     segment_start: np.ndarray
     segment_count: np.ndarray
@@ -664,7 +671,7 @@ def _unit_rows(texts: list[str], ngram_range: tuple[int, int], max_df: float = 1
     return sp.csr_matrix(matrix[inverse])
 
 
-def _unit_vectors(ev: UnitEvidence, synonyms: pd.DataFrame) -> _UnitVectors:
+def _unit_vectors(ev: UnitEvidence, synonyms: pd.DataFrame, seed: int = 0) -> _UnitVectors:
     full = _with_synonyms(ev.full, synonyms)
     flat = [seg for segs in ev.segments for seg in segs]
     count = np.array([len(segs) for segs in ev.segments], dtype=np.int64)
@@ -676,10 +683,18 @@ def _unit_vectors(ev: UnitEvidence, synonyms: pd.DataFrame) -> _UnitVectors:
         title=_unit_rows(_with_synonyms(_titles(ev), synonyms), ngram_range=(1, 3)),
         parent=_unit_rows(ev.parent_title, ngram_range=(1, 2)),
         segments=segments,
+        projected=_project(sp.csr_matrix(evidence[full_row]), seed),
         segment_text=segment_text,
         segment_start=np.r_[0, np.cumsum(count)[:-1]].astype(np.int64),
         segment_count=count,
     )
+
+
+def _project(rows: sp.csr_matrix, seed: int, dimensions: int = 256) -> np.ndarray:
+    """Rows in ``dimensions`` dense columns, dot products kept in expectation
+    (Johnson–Lindenstrauss; a seeded sparse random projection)."""
+    projection = SparseRandomProjection(n_components=dimensions, dense_output=True, random_state=seed)
+    return np.asarray(projection.fit_transform(rows), dtype=np.float64)
 
 
 def _segment_max_of_pairs(vectors: _UnitVectors, a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -817,10 +832,11 @@ def candidate_pairs(
     ev: UnitEvidence, vectors: _UnitVectors, blocking: Blocking, always: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """The pairs the blocked path scores: each unit's best LSH candidates by
-    evidence cosine, plus the pairs in ``always`` (``(m, 2)``, smaller first)."""
+    evidence cosine (of the projected rows), plus the pairs in ``always``
+    (``(m, 2)``, smaller first)."""
     signatures = minhash_signatures(vectors.evidence_rare, blocking.n_hashes, blocking.seed)
     found = lsh_pairs(signatures, blocking.rows_per_band, blocking.window, blocking.seed)
-    kept, _ = top_k_pairs(vectors.evidence, found, blocking.neighbours, groups=ev.scheme)
+    kept, _ = top_k_pairs(vectors.projected, found, blocking.neighbours, groups=ev.scheme)
     pairs = unique_pairs(np.concatenate([kept, always.reshape(-1, 2)]), len(ev.ids))
     return pairs[:, 0], pairs[:, 1]
 
@@ -844,7 +860,7 @@ def blocked_crosswalk(
     Time and memory grow with the number of candidate pairs, about
     ``units × neighbours``.
     """
-    vectors = _unit_vectors(ev, load_synonyms())
+    vectors = _unit_vectors(ev, load_synonyms(), blocking.seed)
     n = len(ev.ids)
     labels = _unit_labels(tables, ev)
     matcher = _fit_matcher(ev, labels, vectors, gold, blocking.transitive_top)
@@ -854,7 +870,7 @@ def blocked_crosswalk(
     features = _blocked_features(ev, labels, vectors, a, b)
     probability = _apply_matcher(matcher, features, a, b, n, blocking.transitive_top)
     pairs = decide_sparse_pairs(ev, a, b, probability, thresholds)
-    unscored = UnscoredEstimate.fit(vectors.evidence, a, b, probability, seed=blocking.seed)
+    unscored = UnscoredEstimate.fit(vectors.projected, a, b, probability)
     return pairs, group_sparse_concepts(pairs, ev, a, b, probability, unscored=unscored)
 
 
@@ -913,23 +929,10 @@ class UnscoredEstimate:
     calibration: tuple[np.ndarray, np.ndarray]
 
     @classmethod
-    def fit(
-        cls,
-        evidence: sp.csr_matrix,
-        a: np.ndarray,
-        b: np.ndarray,
-        probability: np.ndarray,
-        dimensions: int = 256,
-        seed: int = 0,
-    ) -> UnscoredEstimate:
-        """Project the units' evidence rows and calibrate probability on
-        cosine (isotonic) over the scored pairs ``(a, b)``."""
-        projection = SparseRandomProjection(n_components=dimensions, dense_output=True, random_state=seed)
-        rows = np.asarray(projection.fit_transform(evidence), dtype=np.float64)
-        cosine = np.concatenate(  # in chunks: gathering every pair's rows at once costs gigabytes
-            [np.einsum("ij,ij->i", rows[a[k : k + 50_000]], rows[b[k : k + 50_000]]) for k in range(0, len(a), 50_000)]
-            or [np.zeros(0)]
-        )
+    def fit(cls, rows: np.ndarray, a: np.ndarray, b: np.ndarray, probability: np.ndarray) -> UnscoredEstimate:
+        """Calibrate probability on cosine (isotonic) over the scored pairs
+        ``(a, b)``, with ``rows`` the units' projected evidence rows."""
+        cosine = cosine_of_pairs(rows, a, b, chunk=50_000)
         isotonic = IsotonicRegression(increasing=True, out_of_bounds="clip", y_min=0.0, y_max=1.0)
         isotonic.fit(cosine, probability)
         return cls(rows, cosine, (isotonic.X_thresholds_, isotonic.y_thresholds_))
@@ -962,7 +965,10 @@ def group_sparse_concepts(
     """
     index = {u: k for k, u in enumerate(ev.ids)}
     strong_pairs = pairs[pairs["predicate"].isin(["exact", "close"])]
-    strong = {(index[x], index[y]) for x, y in zip(strong_pairs["subject_id"], strong_pairs["object_id"], strict=True)}
+    strong = {
+        (index[x], index[y])
+        for x, y in zip(strong_pairs["subject_id"].tolist(), strong_pairs["object_id"].tolist(), strict=True)
+    }
     cosine = unscored.cosine if unscored is not None else np.zeros(len(a))
     # between two groups: [sum of scored probabilities, scored pairs, sum of their cosines, joined by a strong
     # pair, stamp]; a heap entry is current while its link's stamp is
@@ -977,6 +983,17 @@ def group_sparse_concepts(
     sized: set[tuple[int, int]] = set()  # pairs whose value was final: it changes with the groups' sizes
     stamps = iter(range(1, 1 << 62))
     heap: list[tuple[float, bool, int, int, int]] = []
+
+    xs, ys = (list(map(float, v)) for v in unscored.calibration) if unscored is not None else ([0.0], [0.0])
+
+    def interpolate(x: float) -> float:  # numpy.interp for one value, without its per-call overhead
+        k = bisect.bisect_right(xs, x)
+        if k == 0:
+            return ys[0]
+        if k == len(xs):
+            return ys[-1]
+        x0, x1, y0, y1 = xs[k - 1], xs[k], ys[k - 1], ys[k]
+        return y0 + (y1 - y0) * (x - x0) / (x1 - x0)
 
     def row_sum(x: int) -> np.ndarray:
         if x not in summed:
@@ -995,7 +1012,7 @@ def group_sparse_concepts(
             return total / count, False
         all_cosine = float(row_sum(x) @ row_sum(y))
         rest = min(max((all_cosine - cosines) / (size - count), 0.0), 1.0)
-        return (total + (size - count) * float(np.interp(rest, *unscored.calibration))) / size, True
+        return (total + (size - count) * interpolate(rest)) / size, True
 
     def offer(x: int, y: int, estimate: bool = False) -> None:
         entry = links[x][y]
