@@ -56,7 +56,6 @@ from sklearn.random_projection import SparseRandomProjection
 from qcompare.blocking import cosine_of_pairs, lsh_pairs, minhash_signatures, top_k_pairs, unique_pairs
 from qcompare.ontology import node_evidence_text
 from qcompare.paths import project_root
-from qcompare.tables import records
 from qcompare.text import clean_text
 from qcompare.weights import leaves
 
@@ -552,27 +551,26 @@ def _concept_table(
     ):
         best[a] = max(best.get(a, 0.0), score)
         best[b] = max(best.get(b, 0.0), score)
-    out = []
-    for row in records(units.dropna(subset=["unit_id"])):
-        node_id, unit_id = str(row["node_id"]), str(row["unit_id"])
-        size = len(members[root[unit_id]])
-        if node_id == unit_id:
-            method = "matched" if size > 1 else "unique"
-            similarity = best.get(node_id, float("nan"))
-        else:
-            method, similarity = "via_parent", float("nan")
-        out.append(
-            {
-                "concept_id": concept_of[unit_id],
-                "scheme_id": row["scheme_id"],
-                "node_id": node_id,
-                "unit_id": unit_id,
-                "similarity": similarity,
-                "method": method,
-                "concept_size": size,
-            }
-        )
-    return pd.DataFrame(out)
+    below = units.dropna(subset=["unit_id"])
+    node_ids, unit_ids = below["node_id"].tolist(), below["unit_id"].tolist()
+    size = {unit_id: len(members[root[unit_id]]) for unit_id in ev.ids}
+    is_unit = [n == u for n, u in zip(node_ids, unit_ids, strict=True)]
+    return pd.DataFrame(
+        {
+            "concept_id": [concept_of[u] for u in unit_ids],
+            "scheme_id": below["scheme_id"].tolist(),
+            "node_id": node_ids,
+            "unit_id": unit_ids,
+            "similarity": [
+                best.get(n, float("nan")) if own else float("nan") for n, own in zip(node_ids, is_unit, strict=True)
+            ],
+            "method": [
+                ("matched" if size[u] > 1 else "unique") if own else "via_parent"
+                for u, own in zip(unit_ids, is_unit, strict=True)
+            ],
+            "concept_size": [size[u] for u in unit_ids],
+        }
+    )
 
 
 # --- the blocked path, for corpora too large for every pair ------------------
