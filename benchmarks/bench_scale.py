@@ -38,6 +38,7 @@ script and that path work (the test suite runs it).
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import math
 import platform
@@ -159,21 +160,22 @@ def run_one(n: int, exact_limit: int | None) -> list[dict[str, Any]]:
     return rows
 
 
-def exponents(rows: list[dict[str, Any]]) -> dict[str, float]:
-    """Least-squares slope of log(seconds) against log(N), per stage.
+def exponents(rows: list[dict[str, Any]]) -> dict[str, list[tuple[int, int, float]]]:
+    """Per stage, the local exponent ``b`` of ``time ∝ N^b`` between each pair
+    of consecutive sizes (a fit over all sizes would mix fixed costs, which
+    dominate small N, with growth).
 
     >>> exponents([{"n": 10, "stage": "x", "seconds": 1.0}, {"n": 100, "stage": "x", "seconds": 100.0}])
-    {'x': 2.0}
+    {'x': [(10, 100, 2.0)]}
     """
-    out = {}
+    out: dict[str, list[tuple[int, int, float]]] = {}
     for stage in dict.fromkeys(r["stage"] for r in rows):
-        points = [(math.log(r["n"]), math.log(r["seconds"])) for r in rows if r["stage"] == stage and r["seconds"] > 0]
-        if len(points) < 2:
-            continue
-        mx = sum(x for x, _ in points) / len(points)
-        my = sum(y for _, y in points) / len(points)
-        out[stage] = round(sum((x - mx) * (y - my) for x, y in points) / sum((x - mx) ** 2 for x, _ in points), 2)
-    return out
+        points = sorted((r["n"], r["seconds"]) for r in rows if r["stage"] == stage and r["seconds"] > 0)
+        out[stage] = [
+            (n0, n1, round(math.log(t1 / t0) / math.log(n1 / n0), 2))
+            for (n0, t0), (n1, t1) in itertools.pairwise(points)
+        ]
+    return {stage: slopes for stage, slopes in out.items() if slopes}
 
 
 def main() -> None:
@@ -205,9 +207,13 @@ def main() -> None:
     for row in rows:
         print(f"| {row['n']} | {row['stage']} | {row['seconds']:.2f} | {row['peak_mb']:.0f} | {row['note']} |")
     if len(sizes) > 1:
-        print("\nexponent b in time ≈ a·N^b over", ", ".join(map(str, sizes)) + ":")
-        for stage, b in exponents(rows).items():
-            print(f"- {stage}: {b}")
+        print("\nlocal exponent b in time ∝ N^b between consecutive sizes (N·log N is about 1.1):\n")
+        slopes = exponents(rows)
+        spans = [f"{n0}→{n1}" for n0, n1, _ in next(iter(slopes.values()))]
+        print("| stage | " + " | ".join(spans) + " |")
+        print("|---|" + "---:|" * len(spans))
+        for stage, values in slopes.items():
+            print(f"| {stage} | " + " | ".join(f"{b:.2f}" for _, _, b in values) + " |")
     if args.json:
         args.json.write_text(json.dumps(rows, ensure_ascii=False, indent=1), encoding="utf-8")
     if args.plot:
