@@ -49,9 +49,9 @@ notebooks: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_build.py
 
-# Time every stage against the number of schemes (synthetic corpus); several minutes.
+# Time every stage against the number of schemes (synthetic corpus, 5 to 3,000); about ten minutes.
 bench-scale: $(STAMP)
-	$(BIN)/python benchmarks/bench_scale.py --sizes 5 20 100 300 1000 --max-crosswalk-units 2000 --plot docs/scale_baseline.png
+	$(BIN)/python benchmarks/bench_scale.py --sizes 5 100 1000 3000 --json docs/scale.json --plot docs/scale.png
 
 clean:
 	rm -rf $(VENV) reports
