@@ -692,7 +692,7 @@ def _project(rows: sp.csr_matrix, seed: int, dimensions: int = 256) -> np.ndarra
     """Rows in ``dimensions`` dense columns, dot products kept in expectation
     (Johnson–Lindenstrauss; a seeded sparse random projection)."""
     projection = SparseRandomProjection(n_components=dimensions, dense_output=True, random_state=seed)
-    return np.asarray(projection.fit_transform(rows), dtype=np.float64)
+    return np.asarray(projection.fit_transform(rows), dtype=np.float32)  # float32: half the memory traffic
 
 
 def _segment_max_of_pairs(vectors: _UnitVectors, a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -956,10 +956,10 @@ def group_sparse_concepts(
     copies, and fragments concepts when it does not.  With every pair scored
     this is :func:`group_concepts` exactly.
 
-    Merges are taken from a heap keyed by the mean of the scored pairs; the
-    estimate is made when a merge comes to the top (lazily, as it never
-    exceeds that mean by much), so the work grows with the scored pairs, not
-    with the square of the units.  Returns unit → representative unit.
+    Merges are taken from a heap of candidate merges; after a merge only the
+    links it touched and the merged group's valued partners are valued
+    again, so the work grows with the scored pairs, not with the square of
+    the units.  Returns unit → representative unit.
     """
     index = {u: k for k, u in enumerate(ev.ids)}
     strong_pairs = pairs[pairs["predicate"].isin(["exact", "close"])]
@@ -976,11 +976,13 @@ def group_sparse_concepts(
         links[x][y] = entry
         links[y][x] = entry
     members = {k: [k] for k in range(len(ev.ids))}
-    schemes = {k: {ev.scheme[k]} for k in range(len(ev.ids))}
+    # each group's schemes as a bitmask over scheme codes: disjointness in a few machine words, not a set scan
+    _, scheme_code = np.unique(ev.scheme, return_inverse=True)
+    schemes = {k: 1 << int(code) for k, code in enumerate(scheme_code.ravel().tolist())}
     summed: dict[int, np.ndarray] = {}
-    sized: set[tuple[int, int]] = set()  # pairs whose value was final: it changes with the groups' sizes
+    sized: dict[int, set[int]] = {}  # each group's valued partners: a value changes with either group
     stamps = iter(range(1, 1 << 62))
-    heap: list[tuple[float, bool, int, int, int]] = []
+    heap: list[tuple[float, int, int, int]] = []
 
     xs, ys = (list(map(float, v)) for v in unscored.calibration) if unscored is not None else ([0.0], [0.0])
 
@@ -999,39 +1001,32 @@ def group_sparse_concepts(
             summed[x] = unscored.rows[members[x]].sum(axis=0)
         return summed[x]
 
-    def value(x: int, y: int, estimate: bool) -> tuple[float, bool]:
-        """The mean over all pairs between two groups, and whether it is final
-        (else it is the scored pairs' own mean, to be estimated when it tops the heap)."""
+    def value(x: int, y: int) -> float:
+        """The mean probability over all pairs between two groups, the
+        unscored ones estimated from their evidence."""
         total, count, cosines, _, _ = links[x][y]
         size = len(members[x]) * len(members[y])
         if count == size or unscored is None:
-            return total / size, True
-        if not estimate:
-            return total / count, False
+            return total / size
         all_cosine = float(row_sum(x) @ row_sum(y))
         rest = min(max((all_cosine - cosines) / (size - count), 0.0), 1.0)
-        return (total + (size - count) * interpolate(rest)) / size, True
+        return (total + (size - count) * interpolate(rest)) / size
 
-    def offer(x: int, y: int, estimate: bool = False) -> None:
+    def offer(x: int, y: int) -> None:
         entry = links[x][y]
-        if entry[3] and schemes[x].isdisjoint(schemes[y]):
-            mean, final = value(x, y, estimate)
-            lo, hi = min(x, y), max(x, y)
-            if final:  # queued or not, it is valued again when either group changes
-                sized.add((lo, hi))
+        if entry[3] and not schemes[x] & schemes[y]:
+            mean = value(x, y)
+            sized.setdefault(x, set()).add(y)  # queued or not, it is valued again when either group changes
+            sized.setdefault(y, set()).add(x)
             if mean >= link:
-                heapq.heappush(heap, (-mean, not final, lo, hi, entry[4]))
+                heapq.heappush(heap, (-mean, min(x, y), max(x, y), entry[4]))
 
     for x, y in sorted(strong):
         offer(x, y)
     while heap:
-        _, provisional, x, y, stamp = heapq.heappop(heap)
+        _, x, y, stamp = heapq.heappop(heap)
         current = links.get(x, {}).get(y)
-        if current is None or current[4] != stamp or not schemes[x].isdisjoint(schemes[y]):
-            continue
-        if provisional:  # estimate the unscored pairs now and queue it again
-            current[4] = next(stamps)
-            offer(x, y, estimate=True)
+        if current is None or current[4] != stamp or schemes[x] & schemes[y]:
             continue
         keep, gone = (x, y) if len(members[x]) >= len(members[y]) else (y, x)
         if unscored is not None:
@@ -1050,12 +1045,11 @@ def group_sparse_concepts(
             links[keep][other] = entry
             links[other][keep] = entry
             touched.add(other)
-        for other, entry in links[keep].items():
-            pair = (min(keep, other), max(keep, other))
-            # a scored-pairs mean changes only where the merge touched the link; a final value whenever a size does
-            if other in touched or pair in sized:
-                sized.discard(pair)
-                entry[4] = next(stamps)
+        # a value changes where the merge touched the link, and wherever a group's size did
+        for other in touched | sized.pop(keep, set()) | sized.pop(gone, set()):
+            link_now = links[keep].get(other)
+            if link_now is not None:
+                link_now[4] = next(stamps)
                 offer(keep, other)
     root = {}
     for keep, group in members.items():
