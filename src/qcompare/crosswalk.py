@@ -678,10 +678,11 @@ def _unit_vectors(ev: UnitEvidence, synonyms: pd.DataFrame, seed: int = 0) -> _U
     return _UnitVectors(
         evidence=sp.csr_matrix(evidence[full_row]),
         evidence_rare=sp.csr_matrix(evidence_rare[full_row]),
+        # each distinct text projected once (the projection depends only on the columns and the seed)
+        projected=_project(evidence, seed)[full_row],
         title=_unit_rows(_with_synonyms(_titles(ev), synonyms), ngram_range=(1, 3)),
         parent=_unit_rows(ev.parent_title, ngram_range=(1, 2)),
         segments=segments,
-        projected=_project(sp.csr_matrix(evidence[full_row]), seed),
         segment_text=segment_text,
         segment_start=np.r_[0, np.cumsum(count)[:-1]].astype(np.int64),
         segment_count=count,
