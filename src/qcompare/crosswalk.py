@@ -332,6 +332,15 @@ def load_gold(path: Path | None = None) -> pd.DataFrame:
     return pd.read_csv(path or _REFERENCE / "crosswalk_gold.csv", dtype=str, keep_default_na=False)
 
 
+def _gold_schemes(gold: pd.DataFrame) -> set[str]:
+    """The schemes the gold set covers: among them it lists every partner of an anchor.
+
+    >>> sorted(_gold_schemes(pd.DataFrame({"subject_id": ["a:1"], "object_id": ["b:2.1"]})))
+    ['a', 'b']
+    """
+    return {str(u).split(":")[0] for u in pd.concat([gold["subject_id"], gold["object_id"]])}
+
+
 def _gold_labels(features: pd.DataFrame, ev: UnitEvidence, gold: pd.DataFrame) -> np.ndarray:
     """1 for gold exact/close, 0 for other pairs of an anchor, -1 for gold related
     and for pairs that touch no anchor.
@@ -344,7 +353,7 @@ def _gold_labels(features: pd.DataFrame, ev: UnitEvidence, gold: pd.DataFrame) -
     positive = {(r.subject_id, r.object_id) for r in gold.itertuples() if r.predicate in ("exact", "close")}
     related = {(r.subject_id, r.object_id) for r in gold.itertuples() if r.predicate == "related"}
     anchors = set(gold["anchor_id"])
-    covered = {str(u).split(":")[0] for u in pd.concat([gold["subject_id"], gold["object_id"]])}
+    covered = _gold_schemes(gold)
     ids = ev.ids
     labels = np.full(len(features), -1)
     i, j = features["i"].to_numpy(), features["j"].to_numpy()
@@ -801,7 +810,7 @@ def _fit_matcher(
 ) -> _Matcher:
     """Fit both stages on every pair of units inside the schemes the gold set
     covers (where it says which pairs match and which do not)."""
-    covered = {str(u).split(":")[0] for u in pd.concat([gold["subject_id"], gold["object_id"]])}
+    covered = _gold_schemes(gold)
     a, b = _all_pairs(ev, np.flatnonzero(np.isin(ev.scheme, list(covered))))
     features = _blocked_features(ev, unit_labels, vectors, a, b)
     labels = _gold_labels(features, ev, gold)
@@ -863,7 +872,7 @@ def blocked_crosswalk(
     n = len(ev.ids)
     labels = _unit_labels(tables, ev)
     matcher = _fit_matcher(ev, labels, vectors, gold, blocking.transitive_top)
-    covered = {str(u).split(":")[0] for u in pd.concat([gold["subject_id"], gold["object_id"]])}
+    covered = _gold_schemes(gold)
     inside = np.column_stack(_all_pairs(ev, np.flatnonzero(np.isin(ev.scheme, list(covered)))))
     a, b = candidate_pairs(ev, vectors, blocking, inside)
     features = _blocked_features(ev, labels, vectors, a, b)
