@@ -34,7 +34,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-__all__ = ["cosine_of_pairs", "lsh_pairs", "minhash_signatures", "top_k_pairs", "unique_pairs"]
+__all__ = ["cosine_of_pairs", "distinct_keys", "lsh_pairs", "minhash_signatures", "top_k_pairs", "unique_pairs"]
 
 _PRIME = (1 << 31) - 1  # a Mersenne prime: hash values stay below 2**31
 _EMPTY = np.iinfo(np.int64).max
@@ -138,8 +138,29 @@ def unique_pairs(pairs: np.ndarray, n: int) -> np.ndarray:
     [[0, 2], [1, 3]]
     """
     pairs = np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
-    key = np.unique(np.minimum(pairs[:, 0], pairs[:, 1]) * n + np.maximum(pairs[:, 0], pairs[:, 1]))
+    key = np.sort(np.minimum(pairs[:, 0], pairs[:, 1]) * n + np.maximum(pairs[:, 0], pairs[:, 1]))
+    key = key[np.r_[True, key[1:] != key[:-1]]] if len(key) else key
     return np.column_stack([key // n, key % n])
+
+
+def distinct_keys(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(keys, return_index=True, return_inverse=True)`` without the
+    sorted values, for integer keys: the first position of each distinct key
+    (in key order) and each key's index among them.
+
+    A stable sort and a scan, which for millions of int64 keys is an order
+    of magnitude faster than ``np.unique`` (numpy 2.4 hashes first).
+
+    >>> first, inverse = distinct_keys(np.array([7, 3, 7, 5]))
+    >>> first.tolist(), inverse.tolist()
+    ([1, 3, 0], [2, 0, 2, 1])
+    """
+    order = np.argsort(keys, kind="stable")
+    ordered = keys[order]
+    starts = np.r_[True, ordered[1:] != ordered[:-1]] if len(keys) else np.zeros(0, dtype=bool)
+    inverse = np.empty(len(keys), dtype=np.int64)
+    inverse[order] = np.cumsum(starts) - 1
+    return order[starts], inverse
 
 
 def cosine_of_pairs(

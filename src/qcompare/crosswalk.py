@@ -53,7 +53,7 @@ from sklearn.model_selection import GroupKFold
 from sklearn.preprocessing import normalize
 from sklearn.random_projection import SparseRandomProjection
 
-from qcompare.blocking import cosine_of_pairs, lsh_pairs, minhash_signatures, top_k_pairs, unique_pairs
+from qcompare.blocking import cosine_of_pairs, distinct_keys, lsh_pairs, minhash_signatures, top_k_pairs, unique_pairs
 from qcompare.ontology import node_evidence_text
 from qcompare.paths import project_root
 from qcompare.text import clean_text
@@ -158,16 +158,23 @@ def unit_evidence(tables: Mapping[str, pd.DataFrame], units: pd.DataFrame | None
     parent_of = dict(zip(node_ids, nodes["parent_id"].tolist(), strict=True))
     scheme_of = dict(zip(node_ids, nodes["scheme_id"].tolist(), strict=True))
     ids = sorted(units.loc[units["is_unit"], "node_id"].tolist())
+    cleaned: dict[str, str] = {}  # template copies repeat their titles and headings
+
+    def clean(text: object) -> str:
+        if not isinstance(text, str):
+            return ""
+        if text not in cleaned:
+            cleaned[text] = clean_text(text)
+        return cleaned[text]
+
     full, title, parent_title, segments = [], [], [], []
     for unit_id in ids:
         kids = [evidence[c] for c in children.get(unit_id, [])]
-        own_title = titles[unit_id]
-        own_title = clean_text(own_title) if isinstance(own_title, str) else ""
+        own_title = clean(titles[unit_id])
         parent = parent_of[unit_id]
-        heading = titles[parent] if isinstance(parent, str) else None
         full.append(" ".join([evidence[unit_id], *kids]))
         title.append(own_title)
-        parent_title.append(clean_text(heading) if isinstance(heading, str) else "")
+        parent_title.append(clean(titles[parent]) if isinstance(parent, str) else "")
         sentences = [x for x in _SENTENCE.split(str(rules.get(unit_id, ""))) if len(x) >= 6]
         segments.append([x for x in [own_title, evidence[unit_id], *kids, *sentences] if len(x) >= 2])
     scheme = np.array([scheme_of[u] for u in ids])
@@ -201,11 +208,12 @@ def _with_synonyms(texts: list[str], synonyms: pd.DataFrame) -> list[str]:
     ['提供经费保障 ⟨funding⟩', '投入机制 ⟨funding⟩']
     """
     terms = list(zip(synonyms["group"], synonyms["term"], strict=True))
-    out = []
+    marked: dict[str, str] = {}  # each distinct text once
     for text in texts:
-        groups = sorted({g for g, term in terms if term in text})
-        out.append(" ".join([text, *(f"⟨{g}⟩" for g in groups)]))
-    return out
+        if text not in marked:
+            groups = sorted({g for g, term in terms if term in text})
+            marked[text] = " ".join([text, *(f"⟨{g}⟩" for g in groups)])
+    return [marked[text] for text in texts]
 
 
 def _jaccard(sets: list[set[str]], i: np.ndarray, j: np.ndarray, empty: float = 0.0) -> np.ndarray:
@@ -611,19 +619,49 @@ BLOCKING = Blocking()
 
 
 @dataclass
-class _UnitVectors:
-    """TF-IDF rows of every unit (evidence, rare evidence, title, parent
-    heading), fitted on the whole corpus, and of every distinct segment text
-    (``segment_text`` maps each segment to its row; a unit's segments are
-    ``segment_count`` from ``segment_start``); ``projected`` are the evidence
-    rows in 256 dense dimensions (a seeded sparse random projection, which
-    keeps dot products in expectation), for ranking candidates and summing
-    groups cheaply."""
+class _TextRows:
+    """L2-normalised rows of the distinct texts of a field and the row of
+    each unit: a corpus of template copies repeats most of its texts, so each
+    distinct text is vectorised, hashed and compared once."""
 
-    evidence: sp.csr_matrix
-    evidence_rare: sp.csr_matrix
-    title: sp.csr_matrix
-    parent: sp.csr_matrix
+    matrix: sp.csr_matrix
+    row: np.ndarray
+
+    def cosine(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """The cosine of units ``a[p]`` and ``b[p]`` for each pair ``p``,
+        each pair of distinct texts computed once.
+
+        >>> rows = _TextRows(sp.csr_matrix(np.array([[0.6, 0.8], [1.0, 0.0]])), np.array([0, 1, 0]))
+        >>> rows.cosine(np.array([0, 0, 1]), np.array([2, 1, 2])).round(2).tolist()
+        [1.0, 0.6, 0.6]
+        """
+        return _distinct_cosine(self.matrix, self.row[a], self.row[b])
+
+
+def _distinct_cosine(matrix: sp.csr_matrix, left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    """:func:`cosine_of_pairs` of rows ``left[p]``, ``right[p]``, each
+    unordered pair of rows computed once."""
+    if not len(left):
+        return np.zeros(0)
+    key = np.minimum(left, right).astype(np.int64) * matrix.shape[0] + np.maximum(left, right)
+    first, inverse = distinct_keys(key)
+    return cosine_of_pairs(matrix, left[first], right[first])[inverse]
+
+
+@dataclass
+class _UnitVectors:
+    """TF-IDF rows of every unit's evidence, rare evidence, title and parent
+    heading (:class:`_TextRows`, fitted on the whole corpus), and of every
+    distinct segment text (``segment_text`` maps each segment to its row; a
+    unit's segments are ``segment_count`` from ``segment_start``);
+    ``projected`` are the units' evidence rows in 256 dense dimensions (a
+    seeded sparse random projection, which keeps dot products in
+    expectation), for ranking candidates and summing groups cheaply."""
+
+    evidence: _TextRows
+    evidence_rare: _TextRows
+    title: _TextRows
+    parent: _TextRows
     segments: sp.csr_matrix
     projected: np.ndarray
     segment_text: np.ndarray
@@ -673,11 +711,6 @@ def _tfidf_variants(texts: list[str], variants: list[tuple[int, int, float]]) ->
     return out, inverse.ravel()
 
 
-def _unit_rows(texts: list[str], ngram_range: tuple[int, int], max_df: float = 1.0) -> sp.csr_matrix:
-    matrix, inverse = _tfidf_rows(texts, ngram_range, max_df)
-    return sp.csr_matrix(matrix[inverse])
-
-
 def _unit_vectors(ev: UnitEvidence, synonyms: pd.DataFrame, seed: int = 0) -> _UnitVectors:
     full = _with_synonyms(ev.full, synonyms)
     flat = [seg for segs in ev.segments for seg in segs]
@@ -685,12 +718,12 @@ def _unit_vectors(ev: UnitEvidence, synonyms: pd.DataFrame, seed: int = 0) -> _U
     segments, segment_text = _tfidf_rows(flat or [""], ngram_range=(2, 3))
     (evidence, evidence_rare), full_row = _tfidf_variants(full, [(2, 3, 1.0), (2, 4, 0.2)])
     return _UnitVectors(
-        evidence=sp.csr_matrix(evidence[full_row]),
-        evidence_rare=sp.csr_matrix(evidence_rare[full_row]),
+        evidence=_TextRows(evidence, full_row),
+        evidence_rare=_TextRows(evidence_rare, full_row),
         # each distinct text projected once (the projection depends only on the columns and the seed)
         projected=_project(evidence, seed)[full_row],
-        title=_unit_rows(_with_synonyms(_titles(ev), synonyms), ngram_range=(1, 3)),
-        parent=_unit_rows(ev.parent_title, ngram_range=(1, 2)),
+        title=_TextRows(*_tfidf_rows(_with_synonyms(_titles(ev), synonyms), ngram_range=(1, 3))),
+        parent=_TextRows(*_tfidf_rows(ev.parent_title, ngram_range=(1, 2))),
         segments=segments,
         segment_text=segment_text,
         segment_start=np.r_[0, np.cumsum(count)[:-1]].astype(np.int64),
@@ -718,10 +751,7 @@ def _segment_max_of_pairs(vectors: _UnitVectors, a: np.ndarray, b: np.ndarray) -
     offset = np.arange(total) - np.repeat(np.cumsum(combos) - combos, combos)
     left = vectors.segment_text[vectors.segment_start[a][pair] + offset // nb[pair]]
     right = vectors.segment_text[vectors.segment_start[b][pair] + offset % nb[pair]]
-    # each pair of distinct segment texts once
-    key = np.minimum(left, right).astype(np.int64) * vectors.segments.shape[0] + np.maximum(left, right)
-    _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
-    cosine = cosine_of_pairs(vectors.segments, left[first], right[first])[inverse.ravel()]
+    cosine = _distinct_cosine(vectors.segments, left, right)
     has = combos > 0
     out[has] = np.maximum.reduceat(cosine, (np.cumsum(combos) - combos)[has])
     return out
@@ -737,12 +767,12 @@ def _blocked_features(
     """Features of the unordered pairs ``(a, b)`` in both directions: the
     rows ``(a, b)`` first, then ``(b, a)``; ranks among the pairs given."""
     values = {
-        "evidence": cosine_of_pairs(vectors.evidence, a, b),
-        "evidence_rare": cosine_of_pairs(vectors.evidence_rare, a, b),
-        "title": cosine_of_pairs(vectors.title, a, b),
+        "evidence": vectors.evidence.cosine(a, b),
+        "evidence_rare": vectors.evidence_rare.cosine(a, b),
+        "title": vectors.title.cosine(a, b),
         "segment": _segment_max_of_pairs(vectors, a, b),
     }
-    parent = cosine_of_pairs(vectors.parent, a, b)
+    parent = vectors.parent.cosine(a, b)
     both = {name: np.r_[v, v] for name, v in values.items()}
     return _pair_columns(ev, labels, np.r_[a, b], np.r_[b, a], both, np.r_[parent, parent])
 
@@ -842,7 +872,8 @@ def candidate_pairs(
     """The pairs the blocked path scores: each unit's best LSH candidates by
     evidence cosine (of the projected rows), plus the pairs in ``always``
     (``(m, 2)``, smaller first)."""
-    signatures = minhash_signatures(vectors.evidence_rare, blocking.n_hashes, blocking.seed)
+    rare = vectors.evidence_rare  # each distinct text hashed once
+    signatures = minhash_signatures(rare.matrix, blocking.n_hashes, blocking.seed)[rare.row]
     found = lsh_pairs(signatures, blocking.rows_per_band, blocking.window, blocking.seed)
     kept, _ = top_k_pairs(vectors.projected, found, blocking.neighbours, groups=ev.scheme)
     pairs = unique_pairs(np.concatenate([kept, always.reshape(-1, 2)]), len(ev.ids))
