@@ -997,11 +997,19 @@ def group_sparse_concepts(
     copies, and fragments concepts when it does not.  With every pair scored
     this is :func:`group_concepts` exactly.
 
-    Merges are taken from a heap of candidate merges; after a merge only the
-    links it touched and the merged group's valued partners are valued
-    again, so the work grows with the scored pairs, not with the square of
-    the units.  Returns unit → representative unit.
+    Merges are taken from a heap of candidate merges (lazy greedy): a merge
+    re-queues only the links it touched; an entry whose groups changed in
+    some other merge since it was valued is valued again when it reaches the
+    top, and taken if it is still at least the best value queued, else
+    queued again at its new value.  The work grows with the scored pairs,
+    not with the square of the units or of a concept's size.  A value that
+    only changed through a group's size (the estimated pairs) may thus be
+    taken a little out of order, and a link valued below ``link`` is not
+    valued again until a merge touches it; with every pair scored, values
+    change only where a merge touches them, and the order is exact.
+    Returns unit → representative unit.
     """
+    n = len(ev.ids)
     index = {u: k for k, u in enumerate(ev.ids)}
     strong_pairs = pairs[pairs["predicate"].isin(["exact", "close"])]
     strong = {
@@ -1010,21 +1018,24 @@ def group_sparse_concepts(
     }
     cosine = unscored.cosine if unscored is not None else np.zeros(len(a))
     # between two groups: [sum of scored probabilities, scored pairs, sum of their cosines, joined by a strong
-    # pair, stamp]; a heap entry is current while its link's stamp is
-    links: dict[int, dict[int, list]] = {k: {} for k in range(len(ev.ids))}
+    # pair, stamp]; a heap entry is current while its link's stamp is, and it was valued at its groups' versions
+    links: list[dict[int, list]] = [{} for _ in range(n)]
+    heap: list[tuple[float, int, int, int, int]] = []
     for x, y, p, c in zip(a.tolist(), b.tolist(), probability.tolist(), cosine.tolist(), strict=True):
-        entry = [p, 1, c, (x, y) in strong, 0]
+        joined = (x, y) in strong
+        entry = [p, 1, c, joined, 0]
         links[x][y] = entry
         links[y][x] = entry
-    members = {k: [k] for k in range(len(ev.ids))}
+        if joined and p >= link:  # two single units of different schemes: their value is the pair's probability
+            heap.append((-p, min(x, y), max(x, y), 0, 0))
+    heapq.heapify(heap)
+    members: list[list[int]] = [[k] for k in range(n)]
     # each group's schemes as a bitmask over scheme codes: disjointness in a few machine words, not a set scan
     _, scheme_code = np.unique(ev.scheme, return_inverse=True)
-    schemes = {k: 1 << int(code) for k, code in enumerate(scheme_code.ravel().tolist())}
-    summed: dict[int, np.ndarray] = {}
-    sized: dict[int, set[int]] = {}  # each group's valued partners: a value changes with either group
+    schemes = [1 << int(code) for code in scheme_code.ravel().tolist()]
+    version = [0] * n  # bumped whenever a group changes
+    summed: list[np.ndarray] = list(unscored.rows) if unscored is not None else []  # each group's summed rows
     stamps = iter(range(1, 1 << 62))
-    heap: list[tuple[float, int, int, int]] = []
-
     xs, ys = (list(map(float, v)) for v in unscored.calibration) if unscored is not None else ([0.0], [0.0])
 
     def interpolate(x: float) -> float:  # numpy.interp for one value, without its per-call overhead
@@ -1036,64 +1047,54 @@ def group_sparse_concepts(
         x0, x1, y0, y1 = xs[k - 1], xs[k], ys[k - 1], ys[k]
         return y0 + (y1 - y0) * (x - x0) / (x1 - x0)
 
-    def row_sum(x: int) -> np.ndarray:
-        if x not in summed:
-            assert unscored is not None
-            summed[x] = unscored.rows[members[x]].sum(axis=0)
-        return summed[x]
-
-    def value(x: int, y: int) -> float:
+    def value(x: int, y: int, entry: list) -> float:
         """The mean probability over all pairs between two groups, the
         unscored ones estimated from their evidence."""
-        total, count, cosines, _, _ = links[x][y]
         size = len(members[x]) * len(members[y])
-        if count == size or unscored is None:
-            return total / size
-        all_cosine = float(row_sum(x) @ row_sum(y))
-        rest = min(max((all_cosine - cosines) / (size - count), 0.0), 1.0)
-        return (total + (size - count) * interpolate(rest)) / size
+        if entry[1] == size or unscored is None:
+            return float(entry[0] / size)
+        rest = min(max((float(summed[x] @ summed[y]) - entry[2]) / (size - entry[1]), 0.0), 1.0)
+        return float((entry[0] + (size - entry[1]) * interpolate(rest)) / size)
 
-    def offer(x: int, y: int) -> None:
-        entry = links[x][y]
-        if entry[3] and not schemes[x] & schemes[y]:
-            mean = value(x, y)
-            sized.setdefault(x, set()).add(y)  # queued or not, it is valued again when either group changes
-            sized.setdefault(y, set()).add(x)
-            if mean >= link:
-                heapq.heappush(heap, (-mean, min(x, y), max(x, y), entry[4]))
-
-    for x, y in sorted(strong):
-        offer(x, y)
     while heap:
-        _, x, y, stamp = heapq.heappop(heap)
-        current = links.get(x, {}).get(y)
-        if current is None or current[4] != stamp or schemes[x] & schemes[y]:
+        _, x, y, stamp, seen = heapq.heappop(heap)
+        entry = links[x].get(y)
+        if entry is None or entry[4] != stamp or schemes[x] & schemes[y]:
             continue
+        if seen != version[x] + version[y]:  # valued before one of the groups changed: value it again
+            mean = value(x, y, entry)
+            if mean >= link:
+                if heap and -heap[0][0] > mean:
+                    heapq.heappush(heap, (-mean, x, y, stamp, version[x] + version[y]))
+                    continue
+            else:
+                continue
         keep, gone = (x, y) if len(members[x]) >= len(members[y]) else (y, x)
+        version[keep] += 1
         if unscored is not None:
-            summed[keep] = row_sum(keep) + row_sum(gone)
-            summed.pop(gone)
-        members[keep] += members.pop(gone)
-        schemes[keep] |= schemes.pop(gone)
+            summed[keep] = summed[keep] + summed[gone]
+        members[keep] += members[gone]
+        members[gone] = []
+        schemes[keep] |= schemes[gone]
         del links[keep][gone], links[gone][keep]
-        touched = set()
-        for other, (total, count, cosines, joined, _) in links.pop(gone).items():
+        # the links the merge touched are valued now; the group's other links when they reach the top
+        for other, (total, count, cosines, joined, _) in links[gone].items():
             del links[other][gone]
             mine = links[keep].get(other)
-            entry = [total, count, cosines, joined, 0]
+            entry = [total, count, cosines, joined, next(stamps)]
             if mine:
-                entry = [total + mine[0], count + mine[1], cosines + mine[2], joined or mine[3], 0]
+                entry = [total + mine[0], count + mine[1], cosines + mine[2], joined or mine[3], entry[4]]
             links[keep][other] = entry
             links[other][keep] = entry
-            touched.add(other)
-        # a value changes where the merge touched the link, and wherever a group's size did
-        for other in touched | sized.pop(keep, set()) | sized.pop(gone, set()):
-            link_now = links[keep].get(other)
-            if link_now is not None:
-                link_now[4] = next(stamps)
-                offer(keep, other)
+            if entry[3] and not schemes[keep] & schemes[other]:
+                mean = value(keep, other, entry)
+                if mean >= link:
+                    heapq.heappush(
+                        heap, (-mean, min(keep, other), max(keep, other), entry[4], version[keep] + version[other])
+                    )
+        links[gone] = {}
     root = {}
-    for keep, group in members.items():
+    for keep, group in enumerate(members):
         for k in group:
             root[ev.ids[k]] = ev.ids[keep]
     return root
