@@ -1058,16 +1058,15 @@ def group_sparse_concepts(
 
     while heap:
         _, x, y, stamp, seen = heapq.heappop(heap)
-        entry = links[x].get(y)
-        if entry is None or entry[4] != stamp or schemes[x] & schemes[y]:
+        queued = links[x].get(y)
+        if queued is None or queued[4] != stamp or schemes[x] & schemes[y]:
             continue
         if seen != version[x] + version[y]:  # valued before one of the groups changed: value it again
-            mean = value(x, y, entry)
-            if mean >= link:
-                if heap and -heap[0][0] > mean:
-                    heapq.heappush(heap, (-mean, x, y, stamp, version[x] + version[y]))
-                    continue
-            else:
+            mean = value(x, y, queued)
+            if mean < link:
+                continue
+            if heap and -heap[0][0] > mean:  # no longer the best: queue it at its new value
+                heapq.heappush(heap, (-mean, x, y, stamp, version[x] + version[y]))
                 continue
         keep, gone = (x, y) if len(members[x]) >= len(members[y]) else (y, x)
         version[keep] += 1
