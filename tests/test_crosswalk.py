@@ -7,11 +7,14 @@ import pandas as pd
 import pytest
 from sklearn.feature_extraction.text import TfidfVectorizer
 
+from qcompare import crosswalk
 from qcompare.crosswalk import (
     Blocking,
     UnitEvidence,
     UnscoredEstimate,
+    _classifier,
     _gold_labels,
+    _predict_distinct,
     _sparse_transitive,
     _tfidf_rows,
     _transitive,
@@ -209,3 +212,14 @@ def test_unscored_pairs_are_estimated_from_their_evidence_when_groups_merge():
     assert _partition(group_sparse_concepts(pairs, ev, a, b, p)) == separate
     assert _partition(group_sparse_concepts(pairs, ev, a, b, p, unscored=alike)) == {frozenset(ids)}
     assert _partition(group_sparse_concepts(pairs, ev, a, b, p, unscored=apart)) == separate
+
+
+def test_predicting_distinct_rows_once_gives_every_row_its_own_prediction(monkeypatch):
+    rng = np.random.default_rng(0)
+    X = rng.integers(0, 3, size=(200, 4)).astype(float)  # 81 possible rows: many repeats
+    model = _classifier().fit(X, (X.sum(axis=1) > 4).astype(int))
+    expected = model.predict_proba(X)[:, 1]
+    assert np.array_equal(_predict_distinct(model, X), expected)
+    # a grouping that does not hold (as after a hash collision) falls back to predicting every row
+    monkeypatch.setattr(crosswalk, "distinct_keys", lambda key: (np.array([0]), np.zeros(len(key), dtype=np.int64)))
+    assert np.array_equal(_predict_distinct(model, X), expected)

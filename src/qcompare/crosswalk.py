@@ -816,6 +816,30 @@ class _Matcher:
     columns: list[str]
 
 
+def _predict_distinct(model: HistGradientBoostingClassifier, X: np.ndarray) -> np.ndarray:
+    """``model.predict_proba(X)[:, 1]``, each distinct row predicted once.
+
+    Pairs of template copies repeat the same feature rows (six times over at
+    1,000 schemes).  Rows are grouped by a 64-bit hash of their bytes and
+    the grouping is checked against the rows themselves, so a hash collision
+    costs time (every row is predicted), never a wrong value.
+
+    >>> X = np.array([[0.0, 1.0], [0.5, 0.5], [0.0, 1.0]])
+    >>> model = _classifier().fit(np.array([[0.0, 1.0], [1.0, 0.0]] * 10), np.array([1, 0] * 10))
+    >>> bool(np.array_equal(_predict_distinct(model, X), model.predict_proba(X)[:, 1]))
+    True
+    """
+    X = np.ascontiguousarray(X, dtype=np.float64)
+    bits = X.view(np.uint64)
+    key = np.zeros(len(X), dtype=np.uint64)
+    for column in range(X.shape[1]):  # a polynomial hash of the row's bytes, wrapping modulo 2**64
+        key = key * np.uint64(0x9E3779B97F4A7C15) + bits[:, column]
+    first, inverse = distinct_keys(key.view(np.int64))
+    if not np.array_equal(X[first][inverse], X, equal_nan=True):
+        return np.asarray(model.predict_proba(X)[:, 1])
+    return np.asarray(model.predict_proba(X[first])[:, 1][inverse])
+
+
 def _apply_matcher(
     matcher: _Matcher, features: pd.DataFrame, a: np.ndarray, b: np.ndarray, n: int, top: int
 ) -> np.ndarray:
@@ -823,11 +847,11 @@ def _apply_matcher(
     features of both directions (rows ``(a, b)``, then ``(b, a)``)."""
     X = features[matcher.columns].to_numpy()
     half = len(a)
-    p1 = matcher.first.predict_proba(X)[:, 1]
+    p1 = _predict_distinct(matcher.first, X)
     m1 = (p1[:half] + p1[half:]) / 2
     through = _sparse_transitive(a, b, m1, n, top)
     X2 = np.column_stack([X, np.r_[m1, m1], np.r_[through, through]])
-    p2 = matcher.second.predict_proba(X2)[:, 1]
+    p2 = _predict_distinct(matcher.second, X2)
     return np.asarray((p2[:half] + p2[half:]) / 2)
 
 
@@ -850,7 +874,7 @@ def _fit_matcher(
         raise ValueError("the gold set gives no positive and negative pairs among the corpus's units")
     first = _classifier().fit(X[train], labels[train])
     half = len(a)
-    p1 = first.predict_proba(X)[:, 1]
+    p1 = _predict_distinct(first, X)
     m1 = (p1[:half] + p1[half:]) / 2
     through = _sparse_transitive(a, b, m1, len(ev.ids), max(top, len(a)))
     X2 = np.column_stack([X, np.r_[m1, m1], np.r_[through, through]])
