@@ -171,11 +171,16 @@ def _is_canonical(pairs: np.ndarray, n: int) -> bool:
 
 
 def cosine_of_pairs(
-    X: sp.csr_matrix | np.ndarray, left: np.ndarray, right: np.ndarray, chunk: int = 100_000
+    X: sp.csr_matrix | np.ndarray,
+    left: np.ndarray,
+    right: np.ndarray,
+    chunk: int = 100_000,
+    distinct: bool = False,
 ) -> np.ndarray:
     """Row-wise dot products ``X[left[p]] · X[right[p]]`` (cosines for
     L2-normalised rows, as TF-IDF rows are), in chunks of pairs; ``X`` sparse
-    or dense.
+    or dense.  With ``distinct``, each unordered pair of rows is computed
+    once (worth it where pairs repeat, as pairs of copies of one text do).
 
     >>> import scipy.sparse as sp
     >>> X = np.array([[0.6, 0.8], [1.0, 0.0]])
@@ -183,7 +188,13 @@ def cosine_of_pairs(
     [1.0, 0.6]
     >>> cosine_of_pairs(X, np.array([0, 0]), np.array([0, 1])).round(2).tolist()
     [1.0, 0.6]
+    >>> cosine_of_pairs(X, np.array([0, 1, 0]), np.array([1, 0, 0]), distinct=True).round(2).tolist()
+    [0.6, 0.6, 1.0]
     """
+    if distinct and len(left):
+        key = np.minimum(left, right).astype(np.int64) * X.shape[0] + np.maximum(left, right)
+        first, inverse = distinct_keys(key)
+        return cosine_of_pairs(X, left[first], right[first], chunk)[inverse]
     dense = isinstance(X, np.ndarray)
     X = X if dense else sp.csr_matrix(X)
     out = np.zeros(len(left))
@@ -197,7 +208,11 @@ def cosine_of_pairs(
 
 
 def top_k_pairs(
-    X: sp.csr_matrix | np.ndarray, pairs: np.ndarray, k: int, groups: np.ndarray | None = None
+    X: sp.csr_matrix | np.ndarray,
+    pairs: np.ndarray,
+    k: int,
+    groups: np.ndarray | None = None,
+    rows: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Keep each row's ``k`` most similar candidates.
 
@@ -215,6 +230,10 @@ def top_k_pairs(
     groups
         Optional group of each row (a scheme): pairs within one group are
         dropped first.
+    rows
+        Optional row of ``X`` that stands for each item of ``pairs`` (items
+        with the same text share a row): each pair of rows is then compared
+        once.  Without it, item ``i`` is row ``i``.
 
     Returns
     -------
@@ -235,8 +254,12 @@ def top_k_pairs(
         pairs = pairs[groups[pairs[:, 0]] != groups[pairs[:, 1]]]
     if not len(pairs):
         return pairs, np.zeros(0)
-    pairs = unique_pairs(pairs, X.shape[0]) if not _is_canonical(pairs, X.shape[0]) else pairs
-    similarity = cosine_of_pairs(X, pairs[:, 0], pairs[:, 1])
+    items = X.shape[0] if rows is None else len(rows)
+    pairs = unique_pairs(pairs, items) if not _is_canonical(pairs, items) else pairs
+    if rows is None:
+        similarity = cosine_of_pairs(X, pairs[:, 0], pairs[:, 1])
+    else:
+        similarity = cosine_of_pairs(X, rows[pairs[:, 0]], rows[pairs[:, 1]], distinct=True)
     keep = np.zeros(len(pairs), dtype=bool)
     by_similarity = np.argsort(-similarity, kind="stable")  # ties in pair order: by the other row
     for side in (0, 1):

@@ -624,7 +624,7 @@ class _TextRows:
     each unit: a corpus of template copies repeats most of its texts, so each
     distinct text is vectorised, hashed and compared once."""
 
-    matrix: sp.csr_matrix
+    matrix: sp.csr_matrix | np.ndarray
     row: np.ndarray
 
     def cosine(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -635,17 +635,7 @@ class _TextRows:
         >>> rows.cosine(np.array([0, 0, 1]), np.array([2, 1, 2])).round(2).tolist()
         [1.0, 0.6, 0.6]
         """
-        return _distinct_cosine(self.matrix, self.row[a], self.row[b])
-
-
-def _distinct_cosine(matrix: sp.csr_matrix, left: np.ndarray, right: np.ndarray) -> np.ndarray:
-    """:func:`cosine_of_pairs` of rows ``left[p]``, ``right[p]``, each
-    unordered pair of rows computed once."""
-    if not len(left):
-        return np.zeros(0)
-    key = np.minimum(left, right).astype(np.int64) * matrix.shape[0] + np.maximum(left, right)
-    first, inverse = distinct_keys(key)
-    return cosine_of_pairs(matrix, left[first], right[first])[inverse]
+        return cosine_of_pairs(self.matrix, self.row[a], self.row[b], distinct=True)
 
 
 @dataclass
@@ -654,16 +644,16 @@ class _UnitVectors:
     heading (:class:`_TextRows`, fitted on the whole corpus), and of every
     distinct segment text (``segment_text`` maps each segment to its row; a
     unit's segments are ``segment_count`` from ``segment_start``);
-    ``projected`` are the units' evidence rows in 256 dense dimensions (a
-    seeded sparse random projection, which keeps dot products in
-    expectation), for ranking candidates and summing groups cheaply."""
+    ``projected`` are the evidence rows in 256 dense dimensions (a seeded
+    sparse random projection, which keeps dot products in expectation), for
+    ranking candidates and summing groups cheaply."""
 
     evidence: _TextRows
     evidence_rare: _TextRows
     title: _TextRows
     parent: _TextRows
     segments: sp.csr_matrix
-    projected: np.ndarray
+    projected: _TextRows
     segment_text: np.ndarray
     segment_start: np.ndarray
     segment_count: np.ndarray
@@ -721,7 +711,7 @@ def _unit_vectors(ev: UnitEvidence, synonyms: pd.DataFrame, seed: int = 0) -> _U
         evidence=_TextRows(evidence, full_row),
         evidence_rare=_TextRows(evidence_rare, full_row),
         # each distinct text projected once (the projection depends only on the columns and the seed)
-        projected=_project(evidence, seed)[full_row],
+        projected=_TextRows(_project(evidence, seed), full_row),
         title=_TextRows(*_tfidf_rows(_with_synonyms(_titles(ev), synonyms), ngram_range=(1, 3))),
         parent=_TextRows(*_tfidf_rows(ev.parent_title, ngram_range=(1, 2))),
         segments=segments,
@@ -751,7 +741,7 @@ def _segment_max_of_pairs(vectors: _UnitVectors, a: np.ndarray, b: np.ndarray) -
     offset = np.arange(total) - np.repeat(np.cumsum(combos) - combos, combos)
     left = vectors.segment_text[vectors.segment_start[a][pair] + offset // nb[pair]]
     right = vectors.segment_text[vectors.segment_start[b][pair] + offset % nb[pair]]
-    cosine = _distinct_cosine(vectors.segments, left, right)
+    cosine = cosine_of_pairs(vectors.segments, left, right, distinct=True)
     has = combos > 0
     out[has] = np.maximum.reduceat(cosine, (np.cumsum(combos) - combos)[has])
     return out
@@ -899,7 +889,8 @@ def candidate_pairs(
     rare = vectors.evidence_rare  # each distinct text hashed once
     signatures = minhash_signatures(rare.matrix, blocking.n_hashes, blocking.seed)[rare.row]
     found = lsh_pairs(signatures, blocking.rows_per_band, blocking.window, blocking.seed)
-    kept, _ = top_k_pairs(vectors.projected, found, blocking.neighbours, groups=ev.scheme)
+    projected = vectors.projected
+    kept, _ = top_k_pairs(projected.matrix, found, blocking.neighbours, groups=ev.scheme, rows=projected.row)
     pairs = unique_pairs(np.concatenate([kept, always.reshape(-1, 2)]), len(ev.ids))
     return pairs[:, 0], pairs[:, 1]
 
@@ -933,7 +924,7 @@ def blocked_crosswalk(
     features = _blocked_features(ev, labels, vectors, a, b)
     probability = _apply_matcher(matcher, features, a, b, n, blocking.transitive_top)
     pairs = decide_sparse_pairs(ev, a, b, probability, thresholds)
-    unscored = UnscoredEstimate.fit(vectors.projected, a, b, probability)
+    unscored = UnscoredEstimate.fit(vectors.projected.matrix[vectors.projected.row], a, b, probability)
     return pairs, group_sparse_concepts(pairs, ev, a, b, probability, unscored=unscored)
 
 
