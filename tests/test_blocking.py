@@ -7,7 +7,7 @@ import scipy.sparse as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from qcompare.blocking import cosine_of_pairs, lsh_pairs, minhash_signatures, top_k_pairs
+from qcompare.blocking import cosine_of_pairs, lsh_pairs, minhash_signatures, top_k_pairs, unique_pairs
 
 
 def _rows(sets: list[set[int]], width: int = 50) -> sp.csr_matrix:
@@ -61,6 +61,22 @@ def test_cosine_of_pairs_is_the_matrix_product():
     X = sp.csr_matrix(rng.random((20, 30)) * (rng.random((20, 30)) < 0.3))
     left, right = rng.integers(0, 20, 50), rng.integers(0, 20, 50)
     assert np.allclose(cosine_of_pairs(X, left, right, chunk=7), (X @ X.T).toarray()[left, right])
+    assert np.array_equal(cosine_of_pairs(X, left, right, distinct=True), cosine_of_pairs(X, left, right))
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 11), st.integers(0, 11)), min_size=1, max_size=40), st.integers(0, 2**16))
+def test_top_k_on_shared_rows_or_unsorted_pairs_is_top_k_on_every_row(raw_pairs, seed):
+    rng = np.random.default_rng(seed)
+    texts = rng.integers(0, 5, 12)  # twelve items, five distinct texts
+    dense = rng.random((5, 6))
+    X = dense / np.linalg.norm(dense, axis=1, keepdims=True)
+    groups = np.array(list("aabbccddeeff"))
+    pairs = np.array([p for p in raw_pairs if p[0] != p[1]] or [(1, 0)])  # any order, repeats, larger first
+    expected, cosine = top_k_pairs(X[texts], pairs, 2, groups=groups)
+    kept, shared = top_k_pairs(X, pairs, 2, groups=groups, rows=texts)
+    assert kept.tolist() == expected.tolist() == top_k_pairs(X[texts], unique_pairs(pairs, 12), 2, groups)[0].tolist()
+    assert np.array_equal(shared, cosine)
 
 
 @settings(max_examples=60, deadline=None)
