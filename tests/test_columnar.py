@@ -11,7 +11,14 @@ import pandas as pd
 import pytest
 
 from qcompare.columnar import PARQUET_NAMES, arrow_schema, read_parquet, write_parquet
-from qcompare.schema import SCHEMAS, STRING, TableValidationError, pin_string_storage, schema_document
+from qcompare.schema import (
+    SCHEMAS,
+    STRING,
+    TableValidationError,
+    pin_string_storage,
+    schema_document,
+    validate_tables,
+)
 
 pq = pytest.importorskip("pyarrow.parquet")
 duckdb = pytest.importorskip("duckdb")
@@ -75,6 +82,12 @@ def test_duckdb_answers_a_query_as_pandas_does(committed, parquet_dir: Path):
 
 def test_two_writes_give_identical_bytes(committed, parquet_dir: Path, tmp_path: Path):
     write_parquet(committed, tmp_path)
+    for filename in PARQUET_NAMES.values():
+        assert (tmp_path / filename).read_bytes() == (parquet_dir / filename).read_bytes(), filename
+
+
+def test_validated_tables_are_written_as_the_plain_ones_are(committed, parquet_dir: Path, tmp_path: Path):
+    write_parquet(validate_tables(committed), tmp_path)
     for filename in PARQUET_NAMES.values():
         assert (tmp_path / filename).read_bytes() == (parquet_dir / filename).read_bytes(), filename
 

@@ -43,7 +43,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from qcompare.errors import InputError
-from qcompare.schema import SCHEMAS, pin_string_storage, validate_tables
+from qcompare.schema import SCHEMAS, pin_string_storage, validated
 
 if TYPE_CHECKING:
     import pyarrow
@@ -101,6 +101,9 @@ def arrow_schema(name: str) -> pyarrow.Schema:
 def write_parquet(tables: Mapping[str, pd.DataFrame], directory: Path) -> list[Path]:
     """Validate the tables, then write each as ``<name>.parquet`` in ``directory``.
 
+    Tables that :func:`~qcompare.schema.validate_tables` returned
+    (:class:`~qcompare.schema.ValidatedTables`) are not validated again: to
+    write CSV and Parquet, validate once and pass the result to both writers.
     Every file is written to a temporary name first and moved into place
     only once all of them are written, so a failure leaves the old files.
     Returns the paths written.
@@ -115,14 +118,27 @@ def write_parquet(tables: Mapping[str, pd.DataFrame], directory: Path) -> list[P
     ['schemes.parquet', 'nodes.parquet', 'rules.parquet']
     >>> len(nodes) == len(tables["nodes"]), str(nodes["points"].dtype)
     (True, 'float64')
+
+    CSV and Parquet from one validation:
+
+    >>> from qcompare.schema import validate_tables
+    >>> from qcompare.tables import write_tables
+    >>> checked = validate_tables(tables)
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     csv_files = write_tables(checked, Path(tmp) / "csv")
+    ...     parquet_files = write_parquet(checked, Path(tmp) / "parquet")
+    >>> len(csv_files), len(parquet_files)
+    (11, 10)
     """
     pa = _pyarrow()
-    validated = validate_tables(dict(tables))
+    checked = validated(tables)
     directory.mkdir(parents=True, exist_ok=True)
     staged: list[tuple[Path, Path]] = []
     try:
         for name, filename in PARQUET_NAMES.items():
-            table = pa.Table.from_pandas(validated[name], schema=arrow_schema(name), preserve_index=False)
+            # one thread: converting Python strings holds the GIL, so more threads only contend for it
+            frame = checked[name]
+            table = pa.Table.from_pandas(frame, schema=arrow_schema(name), preserve_index=False, nthreads=1)
             handle, tmp = tempfile.mkstemp(prefix=f".{filename}.", dir=directory)
             os.close(handle)
             staged.append((Path(tmp), directory / filename))

@@ -5,7 +5,9 @@ types, nullability, allowed values and row-level checks.
 :func:`validate_tables` runs every schema and then the checks that span
 tables (every ``node_id`` a rule, target, assignment or issue names exists;
 every parent exists; ids belong to their scheme).  It raises
-:class:`TableValidationError` with one line per failure.
+:class:`TableValidationError` with one line per failure, and returns
+:class:`ValidatedTables`, which the CSV and Parquet writers take without
+validating again (each validates any other tables it is given).
 
 :func:`schema_document` renders the schemas as the machine-readable
 ``schema.json`` that ships beside the CSV files.
@@ -25,7 +27,7 @@ user's own frames keep whatever storage their pandas chooses).
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import numpy as np
@@ -40,9 +42,11 @@ __all__ = [
     "SCHEMAS",
     "STRING",
     "TableValidationError",
+    "ValidatedTables",
     "pin_string_storage",
     "schema_document",
     "validate_tables",
+    "validated",
 ]
 
 #: The dtype of every text column: pandas' ``str`` (missing = NaN) with Python storage, whether or not
@@ -119,6 +123,18 @@ DATA_ISSUE_KINDS = [
 RAW_REF = r"^[a-z][a-z0-9_]*\.txt:L\d+(-L\d+)?$"
 
 
+def _objects(column: pd.Series) -> list[Any]:
+    """A column's values as a list of Python objects.  Iterating a pandas string
+    column itself goes value by value through its array's ``__getitem__``,
+    several times slower."""
+    return column.to_numpy(dtype=object).tolist()
+
+
+def _distinct(column: pd.Series) -> set[Any]:
+    """The distinct non-missing values of a column, as a set."""
+    return set(_objects(column.dropna()))
+
+
 def _text(nullable: bool = False, **kwargs: Any) -> pa.Column:
     return pa.Column(STRING, nullable=nullable, **kwargs)
 
@@ -190,7 +206,10 @@ SCHEMAS: dict[str, pa.DataFrameSchema] = {
             ),
             pa.Check(
                 lambda df: pd.Series(
-                    [n.startswith(f"{s}:") for n, s in zip(df["node_id"], df["scheme_id"], strict=True)],
+                    [
+                        n.startswith(f"{s}:")
+                        for n, s in zip(_objects(df["node_id"]), _objects(df["scheme_id"]), strict=True)
+                    ],
                     index=df.index,
                 ),
                 element_wise=False,
@@ -350,34 +369,32 @@ class TableValidationError(ValueError):
     """The tables break their schema; the message lists every failure."""
 
 
-def _cross_table_failures(tables: dict[str, pd.DataFrame]) -> list[str]:
+def _cross_table_failures(tables: Mapping[str, pd.DataFrame]) -> list[str]:
     failures: list[str] = []
-    schemes = set(tables["schemes"]["scheme_id"])
+    schemes = _distinct(tables["schemes"]["scheme_id"])
     nodes = tables["nodes"]
-    node_ids = set(nodes["node_id"])
+    node_ids = _distinct(nodes["node_id"])
     for name, frame in tables.items():
         if name in ("schemes", "departments", "mappings"):
             continue
-        unknown = sorted(set(frame["scheme_id"]) - schemes)
+        unknown = sorted(_distinct(frame["scheme_id"]) - schemes)
         if unknown:
             failures.append(f"{name}: scheme_id not in schemes: {unknown}")
         if "node_id" in frame and name != "nodes":
-            ids = frame["node_id"].dropna()
-            missing = sorted(set(ids) - node_ids)
+            missing = sorted(_distinct(frame["node_id"]) - node_ids)
             if missing:
                 failures.append(f"{name}: node_id not in nodes: {missing[:5]}")
     if "mappings" in tables:
-        ends = set(tables["mappings"]["subject_id"]) | set(tables["mappings"]["object_id"])
+        ends = _distinct(tables["mappings"]["subject_id"]) | _distinct(tables["mappings"]["object_id"])
         missing_ends = sorted(ends - node_ids)
         if missing_ends:
             failures.append(f"mappings: ids not in nodes: {missing_ends[:5]}")
     if "departments" in tables:
-        known = set(tables["departments"]["department_id"])
-        unknown_ids = sorted(set(tables["assignments"]["department_id"].dropna()) - known)
+        known = _distinct(tables["departments"]["department_id"])
+        unknown_ids = sorted(_distinct(tables["assignments"]["department_id"]) - known)
         if unknown_ids:
             failures.append(f"assignments: department_id not in departments: {unknown_ids[:5]}")
-    parents = set(nodes["parent_id"].dropna())
-    orphans = sorted(parents - node_ids)
+    orphans = sorted(_distinct(nodes["parent_id"]) - node_ids)
     if orphans:
         failures.append(f"nodes: parent_id not in nodes: {orphans[:5]}")
     return failures
@@ -413,22 +430,71 @@ def pin_string_storage(tables: Mapping[str, pd.DataFrame]) -> dict[str, pd.DataF
     return out
 
 
-def validate_tables(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+#: pandas 3 is always copy-on-write: a shallow copy of a frame is a new frame that no change to
+#: the original (or to the copy) reaches, so validation need not copy the data.
+_COPY_ON_WRITE = int(pd.__version__.split(".")[0]) >= 3
+
+_MADE_BY_VALIDATE = object()
+
+
+class ValidatedTables(Mapping[str, pd.DataFrame]):
+    """Tables that :func:`validate_tables` has checked: every table of :data:`SCHEMAS`, read-only.
+
+    Only :func:`validate_tables` makes one.  Each writer
+    (:func:`qcompare.tables.write_tables`, :func:`qcompare.columnar.write_parquet`)
+    validates the tables it is given unless they are a ``ValidatedTables``, so
+    tables validated once are written as CSV and as Parquet without being
+    checked twice.  Looking a table up gives a new (copy-on-write) frame, so
+    changing it leaves the validated table as it was.
+
+    >>> ValidatedTables({})
+    Traceback (most recent call last):
+    ...
+    TypeError: only validate_tables(tables) makes ValidatedTables
+    """
+
+    __slots__ = ("_frames",)
+
+    def __init__(self, frames: Mapping[str, pd.DataFrame], *, _key: object = None) -> None:
+        if _key is not _MADE_BY_VALIDATE:
+            raise TypeError("only validate_tables(tables) makes ValidatedTables")
+        self._frames = dict(frames)
+
+    def __getitem__(self, name: str) -> pd.DataFrame:
+        return self._frames[name].copy(deep=not _COPY_ON_WRITE)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._frames)
+
+    def __len__(self) -> int:
+        return len(self._frames)
+
+    def __repr__(self) -> str:
+        return f"ValidatedTables({', '.join(f'{name}: {len(frame)} rows' for name, frame in self._frames.items())})"
+
+
+def validate_tables(tables: Mapping[str, pd.DataFrame]) -> ValidatedTables:
     """Validate every table and the links between them.
 
     Text columns are first stored as :data:`STRING` (:func:`pin_string_storage`).
-    Returns the validated tables; raises :class:`TableValidationError`
-    naming each failed table, column and check.
+    Returns the validated tables (:class:`ValidatedTables`); raises
+    :class:`TableValidationError` naming each failed table, column and check.
+    Tables already validated are validated again (see :func:`validated`).
     """
     failures: list[str] = []
-    validated: dict[str, pd.DataFrame] = {}
+    checked: dict[str, pd.DataFrame] = {}
     tables = pin_string_storage(tables)
     for name, schema in SCHEMAS.items():
         if name not in tables:
             failures.append(f"{name}: table missing")
             continue
+        frame = tables[name]
         try:
-            validated[name] = schema.validate(tables[name], lazy=True)
+            # pandera copies the frame unless told to work in place; a shallow copy does under copy-on-write
+            if _COPY_ON_WRITE:
+                checked[name] = schema.validate(frame.copy(deep=False), lazy=True, inplace=True)
+            else:
+                checked[name] = schema.validate(frame, lazy=True)
         except SchemaErrors as err:
             cases = err.failure_cases
             for _, case in cases.head(20).iterrows():
@@ -437,10 +503,22 @@ def validate_tables(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
                     f"row {case['index']!s}: {case['failure_case']!s}"
                 )
     if not failures:
-        failures.extend(_cross_table_failures(validated))
+        failures.extend(_cross_table_failures(checked))
     if failures:
         raise TableValidationError("the normalized tables fail their schema:\n  " + "\n  ".join(failures))
-    return validated
+    return ValidatedTables(checked, _key=_MADE_BY_VALIDATE)
+
+
+def validated(tables: Mapping[str, pd.DataFrame]) -> ValidatedTables:
+    """The tables, validated: as they are if they are :class:`ValidatedTables`
+    already, else :func:`validate_tables` of them.  What the writers call first.
+
+    >>> from qcompare.tables import load_tables
+    >>> checked = validate_tables(load_tables())
+    >>> validated(checked) is checked
+    True
+    """
+    return tables if isinstance(tables, ValidatedTables) else validate_tables(tables)
 
 
 def schema_document() -> str:

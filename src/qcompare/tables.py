@@ -4,25 +4,27 @@ The CSV files are the product researchers cite, so they are written the
 same way every time: UTF-8, ``\\n`` line ends, rows in a fixed order,
 numbers without a trailing ``.0``, empty fields for missing values.  All
 files are validated before the first one is written, and each is written
-to a temporary file and moved into place, so a failed build leaves the old
-files untouched.
+to a temporary file; they are moved into place once all are written, so a
+failed build leaves the old files untouched.
 """
 
 from __future__ import annotations
 
+import csv
 import math
 import os
 import tempfile
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
+import numpy as np
 import pandas as pd
 
 from qcompare.errors import InputError
 from qcompare.model import TABLES, DocumentResult
 from qcompare.paths import normalized_dir
-from qcompare.schema import SCHEMAS, STRING, schema_document, validate_tables
+from qcompare.schema import SCHEMAS, STRING, schema_document, validated
 
 __all__ = [
     "FILE_NAMES",
@@ -154,19 +156,68 @@ def format_cell(value: Any) -> str:
     return str(value)
 
 
-def _to_csv_text(frame: pd.DataFrame, sep: str = ",") -> str:
-    text_frame = pd.DataFrame({column: _cells(frame[column]) for column in frame.columns}, index=frame.index)
-    return text_frame.to_csv(index=False, lineterminator="\n", sep=sep)
+#: Rows formatted and written at a time (bounds the memory a large table takes to write).
+_CHUNK_ROWS = 65_536
+
+
+def _write_csv(frame: pd.DataFrame, out: TextIO, sep: str = ",") -> None:
+    """Write a table as CSV: the header, then every row's :func:`format_cell` text.
+
+    The bytes are those of ``DataFrame.to_csv(index=False, lineterminator="\\n")``
+    of that text, which is Python's :mod:`csv` writer with minimal quoting
+    fed row by row.  That writer changes a row only if a field holds the
+    separator, a quote, ``\\r`` or ``\\n``, or is a row's only field and
+    empty; a block of rows without such a field is its fields joined by the
+    separator, one row a line, and is written so (faster than the writer).
+    Any other block goes through the writer.
+    """
+    writer = csv.writer(out, delimiter=sep, lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
+    writer.writerow([str(column) for column in frame.columns])
+    for start in range(0, len(frame), _CHUNK_ROWS):
+        chunk = frame.iloc[start : start + _CHUNK_ROWS]
+        columns = [_cells(chunk[column]) for column in chunk.columns]
+        if len(columns) > 1 and all(_plain(cells, sep) for cells in columns):
+            out.write("\n".join(map(sep.join, zip(*columns, strict=True))))
+            out.write("\n")
+        else:
+            writer.writerows(zip(*columns, strict=True))
+
+
+def _plain(cells: list[str], sep: str) -> bool:
+    """Whether no cell holds a character the CSV writer would quote."""
+    text = "".join(cells)
+    return sep not in text and '"' not in text and "\n" not in text and "\r" not in text
 
 
 def _cells(column: pd.Series) -> list[str]:
-    """:func:`format_cell` of every value of a column, the missing mask once
-    per column (per-cell ``DataFrame.map`` dominated writing large corpora)."""
+    """:func:`format_cell` of every value of a column, computed for the whole
+    column by its dtype (per-cell calls dominated writing large corpora).
+
+    >>> import numpy as np
+    >>> _cells(pd.Series([20.0, 2.5, np.nan, -0.0, 1e20, float("inf"), 0.1 + 0.2]))
+    ['20', '2.5', '', '0', '100000000000000000000', 'inf', '0.30000000000000004']
+    >>> _cells(pd.Series([3, None], dtype="Int64")), _cells(pd.Series([True, False]))
+    (['3', ''], ['True', 'False'])
+    """
+    dtype = column.dtype
+    if isinstance(dtype, pd.StringDtype):
+        return column.to_numpy(dtype=object, na_value="").tolist()
+    if dtype == "float64":
+        values = column.to_numpy()
+        whole = np.isfinite(values) & (values == np.trunc(values))  # float.is_integer()
+        other = ~whole & ~np.isnan(values)
+        cells = np.full(len(values), "", dtype=object)
+        cells[whole] = [str(int(v)) for v in values[whole].tolist()]
+        cells[other] = [repr(v) for v in values[other].tolist()]
+        return cells.tolist()
+    if dtype in ("int64", "bool"):
+        return [str(v) for v in column.to_numpy().tolist()]
+    if dtype == "Int64":
+        missing = column.isna().to_numpy()
+        numbers = column.to_numpy(dtype="int64", na_value=0).tolist()
+        return ["" if m else str(v) for v, m in zip(numbers, missing.tolist(), strict=True)]
     values = column.to_numpy(dtype=object)
-    missing = pd.isna(values)
-    if column.dtype == STRING:
-        return ["" if m else v for v, m in zip(values, missing, strict=True)]
-    return ["" if m else format_cell(v) for v, m in zip(values, missing, strict=True)]
+    return ["" if m else format_cell(v) for v, m in zip(values, pd.isna(values), strict=True)]
 
 
 def _separator(filename: str) -> str:
@@ -174,26 +225,35 @@ def _separator(filename: str) -> str:
 
 
 def write_tables(tables: Mapping[str, pd.DataFrame], directory: Path | None = None) -> list[Path]:
-    """Validate, then write every table and ``schema.json`` atomically."""
+    """Validate, then write every table and ``schema.json`` atomically.
+
+    Tables that :func:`~qcompare.schema.validate_tables` returned
+    (:class:`~qcompare.schema.ValidatedTables`) are not validated again, so
+    the same tables can be written here and as Parquet
+    (:func:`qcompare.columnar.write_parquet`) with one validation.  Each file
+    is written to a temporary name, and all are moved into place only once
+    every one is written: a failure leaves the old files.
+    """
     directory = directory or normalized_dir()
-    validated = validate_tables(dict(tables))
-    payloads = {FILE_NAMES[name]: _to_csv_text(validated[name], _separator(FILE_NAMES[name])) for name in SCHEMAS}
-    payloads["schema.json"] = schema_document()
+    checked = validated(tables)
     directory.mkdir(parents=True, exist_ok=True)
-    written = []
-    for filename, payload in payloads.items():
-        target = directory / filename
-        handle, tmp = tempfile.mkstemp(prefix=f".{filename}.", dir=directory)
-        try:
+    staged: list[tuple[Path, Path]] = []
+    try:
+        for name, filename in [*((name, FILE_NAMES[name]) for name in SCHEMAS), (None, "schema.json")]:
+            handle, tmp = tempfile.mkstemp(prefix=f".{filename}.", dir=directory)
+            staged.append((Path(tmp), directory / filename))
             with os.fdopen(handle, "w", encoding="utf-8", newline="") as out:
-                out.write(payload)
+                if name is None:
+                    out.write(schema_document())
+                else:
+                    _write_csv(checked[name], out, _separator(filename))
             Path(tmp).chmod(0o644)
-            Path(tmp).replace(target)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-        written.append(target)
-    return written
+        for tmp_path, target in staged:
+            tmp_path.replace(target)
+    finally:
+        for tmp_path, _ in staged:
+            tmp_path.unlink(missing_ok=True)
+    return [target for _, target in staged]
 
 
 def select_schemes(tables: Mapping[str, pd.DataFrame], scheme_ids: Iterable[str] | None) -> dict[str, pd.DataFrame]:
