@@ -3,8 +3,16 @@
 For each N, a fresh Python process generates N synthetic schemes
 (:mod:`qcompare.synthetic`, seed 0), then runs the build's own pipeline on
 them together with the five real documents (whose labels train the ontology
-model and the crosswalk matcher), and records each stage's wall time and the
-process's peak resident memory after it:
+model and the crosswalk matcher), and records each stage's wall time and
+this process's peak resident memory after it (``ru_maxrss``, MiB).  Parsing
+runs in worker processes above about 90 schemes (:mod:`qcompare.parallel`);
+the ``parse`` row's note gives the largest worker's peak, taken as the
+parse ends (``RUSAGE_CHILDREN``; a forked worker's figure also counts pages
+it shares with this process).  The workers are gone before the later stages,
+so the most memory in use at once is the larger of the process's final peak
+and its peak at parse plus one worker's peak per core.
+
+The stages:
 
 ``generate``     the synthetic corpus (text + import record per scheme); not
                  part of the pipeline a study runs, so not in the total
@@ -15,8 +23,9 @@ process's peak resident memory after it:
                  progress messages: typed tables, department resolution,
                  scoring rules and targets, ontology labels, the crosswalk
                  (every pair up to 3,000 units; blocked candidates above)
-``write``        schema validation and the CSVs (``write_tables``), then
-                 the Parquet files (``write_parquet``), into a temporary folder
+``write``        schema validation (once, ``validate_tables``), then the CSVs
+                 (``write_tables``) and the Parquet files (``write_parquet``)
+                 of the validated tables, into a temporary folder
 ``graph``        department load and the responsibility graph
 ``strictness``   every rule at 21 attainment levels for every scheme
                  (``simulate``) and losses at shortfalls
@@ -73,7 +82,13 @@ _MESSAGES = {
 
 
 def _peak_mb() -> float:
+    """This process's peak resident memory, MiB (Linux reports ru_maxrss in KiB)."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _child_peak_mb() -> float:
+    """The largest peak resident memory of any child process waited for so far, MiB."""
+    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
 
 
 def run_one(n: int, exact_limit: int | None) -> list[dict[str, Any]]:
@@ -85,6 +100,7 @@ def run_one(n: int, exact_limit: int | None) -> list[dict[str, Any]]:
     from qcompare.columnar import write_parquet
     from qcompare.crosswalk import unit_nodes
     from qcompare.graph import department_load, responsibility_graph
+    from qcompare.schema import validate_tables
     from qcompare.strictness import shortfall_losses, simulate
     from qcompare.synthetic import generate_corpus, parse_corpus, score_crosswalk
     from qcompare.tables import load_tables, write_tables
@@ -99,7 +115,13 @@ def run_one(n: int, exact_limit: int | None) -> list[dict[str, Any]]:
         now = time.perf_counter()
         if clock["stage"]:
             rows.append(
-                {"n": n, "stage": clock["stage"], "seconds": now - clock["started"], "peak_mb": _peak_mb(), "note": ""}
+                {
+                    "n": n,
+                    "stage": clock["stage"],
+                    "seconds": now - clock["started"],
+                    "peak_mb": _peak_mb(),
+                    "note": "",
+                }
             )
         clock.update(stage=stage, started=now)
 
@@ -116,11 +138,13 @@ def run_one(n: int, exact_limit: int | None) -> list[dict[str, Any]]:
     start("parse")
     results = parse_corpus(corpus)
     real = parse_documents()
+    workers = _child_peak_mb()  # before anything else starts a child (scikit-learn's lscpu)
     tables = tables_from_results(real + results, progress)
     start("write")
     with tempfile.TemporaryDirectory() as folder:
-        write_tables(tables, Path(folder) / "csv")
-        write_parquet(tables, Path(folder) / "parquet")
+        checked = validate_tables(tables)
+        write_tables(checked, Path(folder) / "csv")
+        write_parquet(checked, Path(folder) / "parquet")
         size = sum(p.stat().st_size for p in Path(folder).rglob("*") if p.is_file())
     start("graph")
     load = department_load(tables)
@@ -138,6 +162,7 @@ def run_one(n: int, exact_limit: int | None) -> list[dict[str, Any]]:
     lenient = score_crosswalk(tables["crosswalk"], truth, equivalent)
     path = "blocked" if units > crosswalk_module.BLOCKING.exact_limit else "every pair"
     note("generate", f"{sum(len(d.text.encode()) for d in corpus.documents) / 1e3:.0f} kB of text")
+    note("parse", f"largest worker's peak {workers:.0f} MB" if workers else "in this process")
     note("tables", f"{len(tables['nodes'])} nodes, {len(tables['assignments'])} assignments")
     note(
         "crosswalk",

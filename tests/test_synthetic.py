@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from qcompare.accounting import unaccounted_in_text
+from qcompare.model import ParseError
 from qcompare.synthetic import Perturbation, generate_corpus, parse_corpus
 from qcompare.tables import records_to_tables
 
@@ -60,3 +63,28 @@ def test_dropping_everything_still_keeps_one_child_per_parent(committed):
         assert nodes, result.document_id
         parents = {n["parent_id"] for n in nodes if n["parent_id"]}
         assert all(any(n["parent_id"] == p for n in nodes) for p in parents)
+
+
+def test_parsing_in_processes_gives_the_serial_results_in_order(corpus):
+    serial = parse_corpus(corpus, workers=1)
+    parallel = parse_corpus(corpus, workers=2)
+    assert [r.document_id for r in parallel] == [d.scheme_id for d in corpus.documents]
+    assert parallel == serial
+    for table in ("nodes", "rules", "assignments", "data_issues"):
+        assert records_to_tables(parallel)[table].equals(records_to_tables(serial)[table]), table
+
+
+def test_a_broken_document_raises_the_same_error_in_processes(corpus):
+    documents = list(corpus.documents)
+    documents[5] = replace(documents[5], text="")
+    documents[9] = replace(documents[9], text="\t只有一格\n")
+    broken = replace(corpus, documents=documents)
+    with pytest.raises(ParseError) as serial:
+        parse_corpus(broken, workers=1)
+    with pytest.raises(ParseError) as parallel:
+        parse_corpus(broken, workers=2)
+    assert (
+        str(serial.value)
+        == str(parallel.value)
+        == "syn00005.txt, line 1: expected a header row at table row 1, found '0 table row(s)'"
+    )

@@ -24,6 +24,7 @@ The pipeline, one module per stage:
 ``columnar``    the tables as Parquet for large corpora (DuckDB, pandas, Dask, Spark)
 ``schema``      pandera schemas, checked before anything is written
 ``build``       raw files → validated ``data/normalized``
+``parallel``    parsing many documents on every CPU core, results in input order
 ``accounting``  proof that every raw line landed in some table
 ``plotting``    figures with Chinese labels (Noto Sans CJK SC)
 ``report``      tables for the notebooks; papermill execution

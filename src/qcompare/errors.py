@@ -14,9 +14,18 @@ scheme.xlsx, sheet 考核表, cell C4: 分值 '五分' is not a number
   fix: type the points as digits
 >>> isinstance(err, ValueError)
 True
+
+It survives pickling (a parse in a worker process raises it in the parent):
+
+>>> import pickle
+>>> again = pickle.loads(pickle.dumps(err))
+>>> str(again) == str(err), again.location
+(True, 'sheet 考核表, cell C4')
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 __all__ = ["InputError"]
 
@@ -35,3 +44,15 @@ class InputError(ValueError):
         if fix:
             message += f"\n  fix: {fix}"
         super().__init__(message)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # BaseException pickles as cls(*args), and args holds only the message,
+        # which the subclasses' __init__ signatures do not take.
+        return _rebuild, (type(self), self.args, self.__dict__)
+
+
+def _rebuild(cls: type[InputError], args: tuple[Any, ...], state: dict[str, Any]) -> InputError:
+    """An unpickled InputError: its message and attributes, without calling ``__init__``."""
+    err = cls.__new__(cls, *args)
+    err.__dict__.update(state)
+    return err
