@@ -22,7 +22,8 @@ build_module = importlib.import_module("qcompare.build")  # the package's name '
 
 
 def _files(directory: Path) -> dict[str, bytes]:
-    return {p.name: p.read_bytes() for p in sorted(directory.iterdir()) if p.suffix in (".csv", ".json")}
+    """The data files a build writes (every table, mappings.sssom.tsv included, and schema.json)."""
+    return {p.name: p.read_bytes() for p in sorted(directory.iterdir()) if p.suffix in (".csv", ".tsv", ".json")}
 
 
 def _all_files(directory: Path) -> dict[str, bytes]:
@@ -38,7 +39,7 @@ def test_two_builds_are_byte_identical(tmp_path: Path):
 def test_committed_normalized_data_is_current(tmp_path: Path):
     build(out=tmp_path)
     fresh, committed = _files(tmp_path), _files(normalized_dir())
-    stale = sorted(name for name in fresh if fresh[name] != committed.get(name))
+    stale = sorted(name for name in fresh.keys() | committed.keys() if fresh.get(name) != committed.get(name))
     assert not stale, f"data/normalized is stale ({stale}): run 'make build' and commit the result"
 
 
