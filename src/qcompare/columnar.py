@@ -34,8 +34,6 @@ rest of qcompare, and the tables it produces, do not depend on it.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -44,6 +42,7 @@ import pandas as pd
 
 from qcompare.errors import InputError
 from qcompare.schema import SCHEMAS, pin_string_storage, validated
+from qcompare.tables import staged_files
 
 if TYPE_CHECKING:
     import pyarrow
@@ -133,23 +132,13 @@ def write_parquet(tables: Mapping[str, pd.DataFrame], directory: Path) -> list[P
     pa = _pyarrow()
     checked = validated(tables)
     directory.mkdir(parents=True, exist_ok=True)
-    staged: list[tuple[Path, Path]] = []
-    try:
+    with staged_files(directory) as stage:
         for name, filename in PARQUET_NAMES.items():
             # one thread: converting Python strings holds the GIL, so more threads only contend for it
             frame = checked[name]
             table = pa.Table.from_pandas(frame, schema=arrow_schema(name), preserve_index=False, nthreads=1)
-            handle, tmp = tempfile.mkstemp(prefix=f".{filename}.", dir=directory)
-            os.close(handle)
-            staged.append((Path(tmp), directory / filename))
-            pa.parquet.write_table(table, tmp, **WRITE_OPTIONS)
-            Path(tmp).chmod(0o644)
-        for tmp_path, target in staged:
-            tmp_path.replace(target)
-    finally:
-        for tmp_path, _ in staged:
-            tmp_path.unlink(missing_ok=True)
-    return [target for _, target in staged]
+            pa.parquet.write_table(table, str(stage(filename)), **WRITE_OPTIONS)
+    return [directory / filename for filename in PARQUET_NAMES.values()]
 
 
 def read_parquet(directory: Path) -> dict[str, pd.DataFrame]:

@@ -14,7 +14,8 @@ import csv
 import math
 import os
 import tempfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -34,6 +35,7 @@ __all__ = [
     "records_to_tables",
     "select_schemes",
     "sort_tables",
+    "staged_files",
     "typed_table",
     "write_tables",
 ]
@@ -237,23 +239,50 @@ def write_tables(tables: Mapping[str, pd.DataFrame], directory: Path | None = No
     directory = directory or normalized_dir()
     checked = validated(tables)
     directory.mkdir(parents=True, exist_ok=True)
-    staged: list[tuple[Path, Path]] = []
-    try:
-        for name, filename in [*((name, FILE_NAMES[name]) for name in SCHEMAS), (None, "schema.json")]:
-            handle, tmp = tempfile.mkstemp(prefix=f".{filename}.", dir=directory)
-            staged.append((Path(tmp), directory / filename))
-            with os.fdopen(handle, "w", encoding="utf-8", newline="") as out:
+    names = [*((name, FILE_NAMES[name]) for name in SCHEMAS), (None, "schema.json")]
+    with staged_files(directory) as stage:
+        for name, filename in names:
+            with stage(filename).open("w", encoding="utf-8", newline="") as out:
                 if name is None:
                     out.write(schema_document())
                 else:
                     _write_csv(checked[name], out, _separator(filename))
-            Path(tmp).chmod(0o644)
+    return [directory / filename for _, filename in names]
+
+
+@contextmanager
+def staged_files(directory: Path) -> Iterator[Callable[[str], Path]]:
+    """Write several files in ``directory`` all or nothing.
+
+    ``stage(filename)`` gives a temporary path beside the file to write.
+    When the block ends, every staged file is moved into place; if it
+    raises, none is, and the temporary files are removed, so the old files
+    stay as they were.
+
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     with staged_files(Path(tmp)) as stage:
+    ...         _ = stage("a.csv").write_text("x")
+    ...         before = sorted(p.name for p in Path(tmp).iterdir() if not p.name.startswith("."))
+    ...     after = sorted(p.name for p in Path(tmp).iterdir())
+    >>> before, after
+    ([], ['a.csv'])
+    """
+    staged: list[tuple[Path, Path]] = []
+
+    def stage(filename: str) -> Path:
+        handle, tmp = tempfile.mkstemp(prefix=f".{filename}.", dir=directory)
+        os.close(handle)
+        staged.append((Path(tmp), directory / filename))
+        return Path(tmp)
+
+    try:
+        yield stage
         for tmp_path, target in staged:
+            tmp_path.chmod(0o644)
             tmp_path.replace(target)
     finally:
         for tmp_path, _ in staged:
             tmp_path.unlink(missing_ok=True)
-    return [target for _, target in staged]
 
 
 def select_schemes(tables: Mapping[str, pd.DataFrame], scheme_ids: Iterable[str] | None) -> dict[str, pd.DataFrame]:
