@@ -939,9 +939,9 @@ def decide_sparse_pairs(
     order = np.lexsort((dst, -p, code[dst], src))
     group = src[order] * schemes + code[dst[order]]
     first = np.r_[True, group[1:] != group[:-1]]
-    best = dict(zip(group[first].tolist(), dst[order][first].tolist(), strict=True))
-    best_ab = np.array([best[k] for k in (a * schemes + code[b]).tolist()]) == b
-    best_ba = np.array([best[k] for k in (b * schemes + code[a]).tolist()]) == a
+    groups, best = group[first], dst[order][first]  # (unit, other scheme) in sorted order → best partner there
+    best_ab = best[np.searchsorted(groups, a * schemes + code[b])] == b
+    best_ba = best[np.searchsorted(groups, b * schemes + code[a])] == a
     mutual = best_ab & best_ba
     grade = np.where(
         probability >= thresholds.close,
